@@ -1,0 +1,109 @@
+/**
+ * Activities the breaker workflows run: operator commands applied to the shared store (so every
+ * worker sees them at once), the exact status, and the probe that drives recovery without traffic.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BreakerConfig } from '../src/breaker/config';
+import type { BreakerCommand, Outcome } from '../src/breaker/permit';
+import type { BreakerState } from '../src/breaker/state';
+import { toStatus, type BreakerStatus } from '../src/breaker/status';
+import { openUntil, type Transition } from '../src/breaker/transitions';
+import { defaultClassifyError, type ErrorVerdict } from '../src/temporal/failure-classification';
+import { temporalClock } from '../src/temporal/time';
+import type { BreakerStore } from '../src/store/store';
+
+export interface BreakerSnapshot {
+  status: BreakerStatus;
+  /** Exact end of the open period (ms), null unless open and not forced. */
+  openUntilMs: number | null;
+}
+
+export interface ProbeResult extends BreakerSnapshot {
+  admitted: boolean;
+  outcome: Outcome | null;
+  transitions: Transition[];
+}
+
+export interface BreakerControlDeps {
+  store: BreakerStore;
+  breakers: ReadonlyMap<string, BreakerConfig>;
+  /** A cheap real call to each breaker's upstream, used as the recovery probe. */
+  probes: Readonly<Record<string, (() => Promise<unknown>) | undefined>>;
+  classifyError?: (error: unknown) => ErrorVerdict;
+  probeLeaseMs?: number;
+}
+
+export interface BreakerControlActivities {
+  applyBreakerCommand(input: { name: string; command: BreakerCommand; reason?: string }): Promise<BreakerSnapshot>;
+  readBreakerStatus(input: { name: string }): Promise<BreakerSnapshot>;
+  probeBreaker(input: { name: string }): Promise<ProbeResult>;
+}
+
+const COMMANDS: readonly BreakerCommand[] = ['forceOpen', 'forceClose', 'reset'];
+
+function clock(): () => number {
+  try {
+    return temporalClock(Context.current().info);
+  } catch {
+    return Date.now; // called outside an activity (tests, CLI)
+  }
+}
+
+export function createBreakerControlActivities(deps: BreakerControlDeps): BreakerControlActivities {
+  const classify = deps.classifyError ?? defaultClassifyError;
+  const configFor = (name: unknown): BreakerConfig => {
+    const cfg = typeof name === 'string' ? deps.breakers.get(name) : undefined;
+    if (!cfg) {
+      throw ApplicationFailure.nonRetryable(`unknown breaker '${String(name)}' (configured: ${[...deps.breakers.keys()].join(', ')})`, 'UnknownBreaker');
+    }
+    return cfg;
+  };
+  const snapshot = (cfg: BreakerConfig, state: BreakerState, now: number): BreakerSnapshot => ({
+    status: toStatus(cfg, state, now),
+    openUntilMs: openUntil(state),
+  });
+
+  return {
+    async applyBreakerCommand({ name, command }) {
+      const cfg = configFor(name);
+      if (!COMMANDS.includes(command)) {
+        throw ApplicationFailure.nonRetryable(`unknown breaker command '${String(command)}' (expected ${COMMANDS.join(', ')})`, 'InvalidCommand');
+      }
+      const now = clock();
+      const reply = await deps.store.command(cfg, command, now());
+      return snapshot(cfg, reply.state, now());
+    },
+
+    async readBreakerStatus({ name }) {
+      const cfg = configFor(name);
+      const now = clock();
+      return snapshot(cfg, await deps.store.load(cfg), now());
+    },
+
+    async probeBreaker({ name }) {
+      const cfg = configFor(name);
+      const now = clock();
+      const probe = deps.probes[name];
+      if (!probe) {
+        // No way to test the upstream: recovery waits for real traffic.
+        return { ...snapshot(cfg, await deps.store.load(cfg), now()), admitted: false, outcome: null, transitions: [] };
+      }
+      const transitions: Transition[] = [];
+      const reply = await deps.store.acquire(cfg, now(), deps.probeLeaseMs ?? 30_000);
+      if (reply.transition) transitions.push(reply.transition);
+      if (!reply.result.allowed) {
+        return { ...snapshot(cfg, reply.state ?? (await deps.store.load(cfg)), now()), admitted: false, outcome: null, transitions };
+      }
+      let outcome: Outcome = 'success';
+      try {
+        await probe();
+      } catch (e) {
+        outcome = classify(e);
+      }
+      const recorded = await deps.store.record(cfg, reply.result.permit, outcome, now());
+      if (recorded.transition) transitions.push(recorded.transition);
+      return { ...snapshot(cfg, recorded.state ?? (await deps.store.load(cfg)), now()), admitted: true, outcome, transitions };
+    },
+  };
+}

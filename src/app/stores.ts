@@ -1,0 +1,40 @@
+import Redis from 'ioredis';
+import type { AppConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import { MemoryResultStore, RedisResultStore, type ResultStore } from '../results';
+import { MemoryBreakerStore } from '../store/memory-store';
+import { RedisBreakerStore } from '../store/redis-store';
+import type { BreakerStore } from '../store/store';
+
+export interface Stores {
+  breakers: BreakerStore;
+  results: ResultStore;
+  redis: Redis | null;
+  close(): Promise<void>;
+}
+
+/** The breaker and result stores the configuration asks for: Redis when `redis.url` is set, else memory. */
+export function createStores(config: AppConfig, logger: Logger): Stores {
+  if (!config.redis.url) {
+    return { breakers: new MemoryBreakerStore(), results: new MemoryResultStore(), redis: null, close: async () => {} };
+  }
+  // No offline queue: a command is sent now or not at all, so an outage never replays old outcomes.
+  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+  redis.on('error', (e: Error) => logger.debug('redis client error', { error: e.message }));
+  const breakers = new RedisBreakerStore({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    timeoutMs: config.redis.timeoutMs,
+    onUnavailable: config.redis.onUnavailable,
+    logger,
+  });
+  return {
+    breakers,
+    results: new RedisResultStore({ redis }),
+    redis,
+    close: async () => {
+      await breakers.close();
+      redis.disconnect();
+    },
+  };
+}

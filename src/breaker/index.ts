@@ -1,0 +1,6 @@
+export * from './config';
+export * from './errors';
+export * from './permit';
+export * from './state';
+export * from './status';
+export * from './transitions';

@@ -1,0 +1,20 @@
+/**
+ * The right to make one call, issued by `acquire`. It carries the epoch (state period) it was
+ * issued in: its outcome moves state only while that period lasts. A half-open probe also
+ * holds a lease on one of the half-open slots until `leaseExpiresAt`.
+ */
+export interface Permit {
+  breaker: string;
+  epoch: number;
+  /** Set for half-open probes: the slot's id within its half-open period. */
+  probeId: number | null;
+  issuedAt: number;
+  leaseExpiresAt: number | null;
+  /** Issued by the in-process fallback while the shared store was unreachable. */
+  fallback?: true;
+}
+
+/** `ignored`: the call ended in an error that must not count (the caller's own fault); a probe's slot is freed. */
+export type Outcome = 'success' | 'failure' | 'ignored';
+
+export type BreakerCommand = 'forceOpen' | 'forceClose' | 'reset';

@@ -1,0 +1,197 @@
+import type { BreakerConfig } from './config';
+import type { BreakerCommand, Outcome, Permit } from './permit';
+import { emptyHalfOpen, type BreakerState, type CircuitStateName } from './state';
+
+export type TransitionEvent =
+  | 'opened' // closed → open (failure threshold reached)
+  | 'half-opened' // open → half-open (timeout elapsed, first probe admitted)
+  | 'recovered' // half-open → closed
+  | 'reopened' // half-open → open (probe failed, timeout backed off)
+  | 'forced-open'
+  | 'forced-closed'
+  | 'reset';
+
+export interface Transition {
+  breaker: string;
+  event: TransitionEvent;
+  from: CircuitStateName;
+  to: CircuitStateName;
+  at: number;
+  /** The open period after this transition (seconds), when it leads to open. */
+  timeoutSeconds: number;
+}
+
+export type Decision =
+  | { allowed: true; state: CircuitStateName; probe: boolean; permit: Permit }
+  | { allowed: false; state: CircuitStateName; retryAfterMs: number | null };
+
+export interface Step<R> {
+  state: BreakerState;
+  result: R;
+  transition: Transition | null;
+}
+
+/** The instant from which an open, unforced circuit admits a probe. */
+export const openUntil = (s: BreakerState): number | null =>
+  s.state === 'open' && !s.forced && s.openedAt !== null ? s.openedAt + s.timeoutSeconds * 1000 : null;
+
+function transition(cfg: BreakerConfig, from: BreakerState, to: BreakerState, event: TransitionEvent, at: number): Transition {
+  return { breaker: cfg.collectorName, event, from: from.state, to: to.state, at, timeoutSeconds: to.timeoutSeconds };
+}
+
+/** Every change of state goes through here: it stamps the change and starts a new epoch. */
+function moveTo(s: BreakerState, to: CircuitStateName, now: number): BreakerState {
+  const leavingOpen = s.state === 'open' && to !== 'open';
+  const enteringOpen = s.state !== 'open' && to === 'open';
+  const stats = { ...s.stats };
+  if (leavingOpen && s.openedAt !== null) stats.timeInOpenStateMs += Math.max(0, now - s.openedAt);
+  if (enteringOpen) {
+    stats.circuitOpens += 1;
+    stats.lastOpenTime = now;
+  }
+  return {
+    ...s,
+    state: to,
+    forced: false,
+    epoch: s.epoch + 1,
+    lastStateChange: now,
+    openedAt: enteringOpen ? now : to === 'open' ? s.openedAt : null,
+    halfOpen: emptyHalfOpen(),
+    stats,
+  };
+}
+
+/** Frees the half-open slots whose lease ran out; they count as neither success nor failure. */
+function expireLeases(s: BreakerState, now: number): BreakerState {
+  if (s.state !== 'half-open') return s;
+  let expired = 0;
+  const leases: Record<string, number> = {};
+  for (const [id, expiresAt] of Object.entries(s.halfOpen.leases)) {
+    if (expiresAt <= now) expired += 1;
+    else leases[id] = expiresAt;
+  }
+  if (expired === 0) return s;
+  return { ...s, halfOpen: { ...s.halfOpen, attempts: s.halfOpen.attempts - expired, leases } };
+}
+
+function earliestLease(s: BreakerState): number | null {
+  const all = Object.values(s.halfOpen.leases);
+  return all.length ? Math.min(...all) : null;
+}
+
+export function acquire(cfg: BreakerConfig, s0: BreakerState, now: number, leaseMs: number): Step<Decision> {
+  let s = s0;
+  let t: Transition | null = null;
+  if (s.state === 'closed') {
+    const permit: Permit = { breaker: cfg.collectorName, epoch: s.epoch, probeId: null, issuedAt: now, leaseExpiresAt: null };
+    return { state: s, result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
+  }
+  if (s.state === 'open') {
+    const until = openUntil(s);
+    if (until === null) return { state: s, result: { allowed: false, state: 'open', retryAfterMs: null }, transition: null };
+    if (now < until) return { state: s, result: { allowed: false, state: 'open', retryAfterMs: until - now }, transition: null };
+    const next = moveTo(s, 'half-open', now);
+    t = transition(cfg, s, next, 'half-opened', now);
+    s = next;
+  }
+  s = expireLeases(s, now);
+  if (s.halfOpen.attempts >= cfg.halfOpenMaxCalls) {
+    const lease = earliestLease(s);
+    const retryAfterMs = lease === null ? 1000 : Math.max(1, lease - now);
+    return { state: s, result: { allowed: false, state: 'half-open', retryAfterMs }, transition: t };
+  }
+  const probeId = s.halfOpen.nextProbeId;
+  const leaseExpiresAt = now + leaseMs;
+  s = {
+    ...s,
+    halfOpen: {
+      ...s.halfOpen,
+      attempts: s.halfOpen.attempts + 1,
+      nextProbeId: probeId + 1,
+      leases: { ...s.halfOpen.leases, [String(probeId)]: leaseExpiresAt },
+    },
+  };
+  const permit: Permit = { breaker: cfg.collectorName, epoch: s.epoch, probeId, issuedAt: now, leaseExpiresAt };
+  return { state: s, result: { allowed: true, state: 'half-open', probe: true, permit }, transition: t };
+}
+
+export interface RecordResult {
+  /** False when the permit belonged to an earlier period (or its lease ran out): totals only. */
+  counted: boolean;
+  state: CircuitStateName;
+}
+
+export function record(cfg: BreakerConfig, s0: BreakerState, permit: Pick<Permit, 'epoch' | 'probeId'>, outcome: Outcome, now: number): Step<RecordResult> {
+  const stats = { ...s0.stats };
+  if (outcome === 'success') stats.totalSuccesses += 1;
+  else if (outcome === 'failure') stats.totalFailures += 1;
+  let s = expireLeases({ ...s0, stats }, now);
+  const stale = (): Step<RecordResult> => ({ state: s, result: { counted: false, state: s.state }, transition: null });
+  if (permit.epoch !== s.epoch) return stale();
+
+  if (s.state === 'closed') {
+    if (outcome === 'ignored') return stale();
+    if (outcome === 'success') {
+      s = { ...s, failureCount: 0, consecutiveSuccesses: s.consecutiveSuccesses + 1 };
+      return { state: s, result: { counted: true, state: 'closed' }, transition: null };
+    }
+    s = { ...s, failureCount: s.failureCount + 1, consecutiveSuccesses: 0, lastFailureTime: now };
+    if (s.failureCount < cfg.failureThreshold) return { state: s, result: { counted: true, state: 'closed' }, transition: null };
+    const opened = moveTo(s, 'open', now);
+    return { state: opened, result: { counted: true, state: 'open' }, transition: transition(cfg, s, opened, 'opened', now) };
+  }
+
+  if (s.state !== 'half-open' || permit.probeId === null) return stale();
+  const key = String(permit.probeId);
+  if (!(key in s.halfOpen.leases)) return stale();
+  const leases = { ...s.halfOpen.leases };
+  delete leases[key];
+  if (outcome === 'ignored') {
+    s = { ...s, halfOpen: { ...s.halfOpen, attempts: s.halfOpen.attempts - 1, leases } };
+    return { state: s, result: { counted: false, state: 'half-open' }, transition: null };
+  }
+
+  if (outcome === 'success') {
+    const successes = s.halfOpen.successes + 1;
+    s = { ...s, consecutiveSuccesses: s.consecutiveSuccesses + 1, halfOpen: { ...s.halfOpen, successes, leases } };
+    if (successes < cfg.halfOpenSuccessThreshold) return { state: s, result: { counted: true, state: 'half-open' }, transition: null };
+    const closed = moveTo(s, 'closed', now);
+    const recovered: BreakerState = {
+      ...closed,
+      failureCount: 0,
+      timeoutSeconds: cfg.timeoutSeconds,
+      stats: { ...closed.stats, successfulRecoveries: closed.stats.successfulRecoveries + 1 },
+    };
+    return { state: recovered, result: { counted: true, state: 'closed' }, transition: transition(cfg, s, recovered, 'recovered', now) };
+  }
+
+  const backedOff = Math.min(Math.floor(s.timeoutSeconds * cfg.backoffMultiplier), cfg.maxTimeoutSeconds);
+  const failed: BreakerState = {
+    ...s,
+    failureCount: s.failureCount + 1,
+    consecutiveSuccesses: 0,
+    lastFailureTime: now,
+    timeoutSeconds: backedOff,
+    stats: { ...s.stats, failedRecoveries: s.stats.failedRecoveries + 1 },
+  };
+  const reopened = moveTo(failed, 'open', now);
+  return { state: reopened, result: { counted: true, state: 'open' }, transition: transition(cfg, s, reopened, 'reopened', now) };
+}
+
+/** Operator commands. forceOpen holds until forceClose or reset; both of those keep statistics. */
+export function command(cfg: BreakerConfig, s: BreakerState, cmd: BreakerCommand, now: number): Step<null> {
+  if (cmd === 'forceOpen') {
+    const opened = s.state === 'open' ? { ...s, epoch: s.epoch + 1, lastStateChange: now } : moveTo(s, 'open', now);
+    const forced: BreakerState = { ...opened, forced: true };
+    return { state: forced, result: null, transition: transition(cfg, s, forced, 'forced-open', now) };
+  }
+  const closed = moveTo(s, 'closed', now);
+  const cleared: BreakerState = {
+    ...closed,
+    failureCount: 0,
+    consecutiveSuccesses: 0,
+    timeoutSeconds: cfg.timeoutSeconds,
+    lastFailureTime: cmd === 'reset' ? null : s.lastFailureTime,
+  };
+  return { state: cleared, result: null, transition: transition(cfg, s, cleared, cmd === 'reset' ? 'reset' : 'forced-closed', now) };
+}

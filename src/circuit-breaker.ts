@@ -1,0 +1,126 @@
+import { parseBreakerConfig, type BreakerConfig, type BreakerConfigInput } from './breaker/config';
+import { CircuitOpenError } from './breaker/errors';
+import type { BreakerCommand, Outcome, Permit } from './breaker/permit';
+import { toStatus, type BreakerStatus } from './breaker/status';
+import type { Decision, RecordResult, Transition } from './breaker/transitions';
+import { MemoryBreakerStore } from './store/memory-store';
+import type { BreakerStore, StoreReply } from './store/store';
+
+export interface CircuitBreakerOptions {
+  /** Milliseconds since the epoch. Injected so tests and Temporal time drive the breaker. */
+  clock?: () => number;
+  /** How long a half-open probe holds its slot if its outcome never arrives. Default 60 s. */
+  probeLeaseMs?: number;
+  /** Which errors thrown inside `execute` count as failures. Default: every error. */
+  isFailure?: (error: unknown) => boolean;
+  /** Called after every state transition, in the caller's flow; errors it throws are ignored. */
+  onTransition?: (transition: Transition) => void;
+}
+
+/** A breaker over a store: the memory store for one process, the Redis store for a fleet. */
+export class CircuitBreaker {
+  readonly config: BreakerConfig;
+  private readonly clock: () => number;
+  private readonly probeLeaseMs: number;
+  private readonly isFailure: (error: unknown) => boolean;
+  private readonly onTransition?: (t: Transition) => void;
+
+  constructor(
+    config: BreakerConfigInput | BreakerConfig,
+    readonly store: BreakerStore = new MemoryBreakerStore(),
+    options: CircuitBreakerOptions = {},
+  ) {
+    this.config = parseBreakerConfig(config);
+    this.clock = options.clock ?? Date.now;
+    this.probeLeaseMs = options.probeLeaseMs ?? 60_000;
+    this.isFailure = options.isFailure ?? (() => true);
+    this.onTransition = options.onTransition;
+  }
+
+  get name(): string {
+    return this.config.collectorName;
+  }
+
+  private notify<T extends StoreReply<unknown>>(reply: T): T {
+    if (reply.transition && this.onTransition) {
+      try {
+        this.onTransition(reply.transition);
+      } catch {
+        // a listener's fault must not fail the call it observes
+      }
+    }
+    return reply;
+  }
+
+  async acquire(now: number = this.clock(), options: { leaseMs?: number } = {}): Promise<Decision> {
+    const reply = this.notify(await this.store.acquire(this.config, now, options.leaseMs ?? this.probeLeaseMs));
+    return reply.result;
+  }
+
+  /** Like `acquire`, but a rejection carries the status (no extra store round trip). */
+  async acquireWithStatus(
+    now: number = this.clock(),
+    options: { leaseMs?: number } = {},
+  ): Promise<{ decision: Decision; status: BreakerStatus | null; transition: Transition | null }> {
+    const reply = this.notify(await this.store.acquire(this.config, now, options.leaseMs ?? this.probeLeaseMs));
+    const state = reply.state ?? (reply.result.allowed ? undefined : await this.store.load(this.config));
+    return { decision: reply.result, status: state ? toStatus(this.config, state, now) : null, transition: reply.transition };
+  }
+
+  async recordSuccess(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
+    return this.recordOutcome(permit, 'success', now);
+  }
+
+  async recordFailure(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
+    return this.recordOutcome(permit, 'failure', now);
+  }
+
+  async recordOutcome(permit: Permit, outcome: Outcome, now: number = this.clock()): Promise<RecordResult> {
+    if (permit.breaker !== this.name) {
+      throw new Error(`permit belongs to breaker '${permit.breaker}', not '${this.name}'`);
+    }
+    return this.notify(await this.store.record(this.config, permit, outcome, now)).result;
+  }
+
+  async forceOpen(now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
+    return this.command('forceOpen', now, reason);
+  }
+
+  async forceClose(now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
+    return this.command('forceClose', now, reason);
+  }
+
+  async reset(now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
+    return this.command('reset', now, reason);
+  }
+
+  async command(cmd: BreakerCommand, now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
+    const reply = this.notify(await this.store.command(this.config, cmd, now));
+    void reason; // the reason is recorded by the caller's audit trail (the breaker workflow)
+    return toStatus(this.config, reply.state, now);
+  }
+
+  async getStatus(now: number = this.clock()): Promise<BreakerStatus> {
+    return toStatus(this.config, await this.store.load(this.config), now);
+  }
+
+  /** Acquires, runs `fn`, records its outcome; throws `CircuitOpenError` without calling `fn` when rejected. */
+  async execute<T>(fn: () => Promise<T> | T): Promise<T> {
+    const now = this.clock();
+    const reply = this.notify(await this.store.acquire(this.config, now, this.probeLeaseMs));
+    const decision = reply.result;
+    if (!decision.allowed) {
+      const state = reply.state ?? (await this.store.load(this.config));
+      throw new CircuitOpenError(toStatus(this.config, state, now), decision.retryAfterMs);
+    }
+    let value: T;
+    try {
+      value = await fn();
+    } catch (error) {
+      await this.recordOutcome(decision.permit, this.isFailure(error) ? 'failure' : 'ignored');
+      throw error;
+    }
+    await this.recordOutcome(decision.permit, 'success');
+    return value;
+  }
+}

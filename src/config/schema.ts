@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { COLLECTOR_ACTIVITY, PROVIDERS, type Provider } from '../providers';
+import { BREAKER_NAME_PATTERN, breakerConfigObject, breakerConfigSchema } from '../breaker/config';
+
+export { COLLECTOR_ACTIVITY, PROVIDERS, type Provider };
+
+const breakerName = z.string().regex(BREAKER_NAME_PATTERN, { error: 'breaker names must match [A-Za-z0-9_.-]+' });
+
+/** A breaker's settings in the app config: the breaker config without its name (the map key is the name). */
+const breakerSettingsSchema = breakerConfigObject.omit({ collectorName: true }).partial().strict();
+
+/** A provider's API: the local simulator with a demo key unless configured. */
+const providerSchema = (p: Provider) =>
+  z
+    .object({
+      baseUrl: z.url({ error: 'baseUrl must be an absolute URL' }).default(`http://127.0.0.1:8787/${p}`),
+      apiKey: z.string().min(1, { error: 'apiKey must not be empty' }).default(`demo-${p}-key`),
+      timeoutMs: z.number().int().positive().default(10_000),
+    })
+    .strict()
+    .prefault({});
+
+export const appConfigSchema = z
+  .object({
+    temporal: z
+      .object({
+        address: z.string().min(1).default('localhost:7233'),
+        namespace: z.string().min(1).default('default'),
+        taskQueue: z.string().min(1).default('market-data'),
+      })
+      .strict()
+      .prefault({}),
+    redis: z
+      .object({
+        /** Unset: the breaker state lives in process memory (one worker only). */
+        url: z.string().regex(/^rediss?:\/\//, { error: 'redis.url must start with redis:// or rediss://' }).optional(),
+        keyPrefix: z.string().default('cb_state:'),
+        timeoutMs: z.number().int().positive().default(100),
+        onUnavailable: z.enum(['fallback', 'allow', 'reject']).default('fallback'),
+      })
+      .strict()
+      .prefault({}),
+    /** Breaker name → settings; the seed's defaults fill what is left out. */
+    breakers: z.record(breakerName, breakerSettingsSchema).default(() => Object.fromEntries(PROVIDERS.map((p) => [p, {}]))),
+    /** Activity type → breaker name. Activities not listed run without a breaker. */
+    /** Activity type → breaker name; by default each provider's collector runs behind its own breaker, when configured. */
+    activities: z.record(z.string().min(1), breakerName).optional(),
+    providers: z.object(Object.fromEntries(PROVIDERS.map((p) => [p, providerSchema(p)])) as Record<Provider, ReturnType<typeof providerSchema>>).strict().prefault({}),
+    interceptor: z
+      .object({
+        /** How long a retry waits before asking a forced-open circuit again. */
+        forcedOpenRecheckSeconds: z.number().int().positive().default(60),
+        /** Upper bound on the wait when all half-open probe slots are taken. */
+        halfOpenRecheckSeconds: z.number().int().positive().default(5),
+        /** Probe lease when the activity has no start-to-close timeout. */
+        defaultProbeLeaseSeconds: z.number().int().positive().default(60),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({ prometheusAddress: z.string().regex(/^[^:]+:\d+$/, { error: 'metrics.prometheusAddress must be host:port' }).optional() })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [activity, breaker] of Object.entries(c.activities ?? {})) {
+      if (!(breaker in c.breakers)) {
+        ctx.addIssue({ code: 'custom', path: ['activities', activity], message: `unknown breaker '${breaker}' (configured: ${Object.keys(c.breakers).join(', ')})` });
+      }
+    }
+    for (const [name, b] of Object.entries(c.breakers)) {
+      const r = breakerConfigSchema.safeParse({ collectorName: name, ...b });
+      if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: ['breakers', name, ...i.path.map(String)], message: i.message });
+    }
+  })
+  .transform((c) => ({
+    ...c,
+    activities: c.activities ?? Object.fromEntries(PROVIDERS.filter((p) => p in c.breakers).map((p) => [COLLECTOR_ACTIVITY[p], p])),
+  }));
+
+export type AppConfig = z.output<typeof appConfigSchema>;
+export type AppConfigInput = z.input<typeof appConfigSchema>;

@@ -1,0 +1,48 @@
+import type { BreakerConfig } from '../breaker/config';
+import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import { initialState, type BreakerState } from '../breaker/state';
+import { acquire, command, record, type Step } from '../breaker/transitions';
+import type { BreakerStore, StoreReply } from './store';
+
+/** One process's breakers, in a Map. Single-threaded JS makes each operation atomic. */
+export class MemoryBreakerStore implements BreakerStore {
+  readonly kind = 'memory';
+  private readonly states = new Map<string, BreakerState>();
+
+  private apply<R>(cfg: BreakerConfig, op: (s: BreakerState) => Step<R>): StoreReply<R> & { state: BreakerState } {
+    const before = this.states.get(cfg.collectorName) ?? initialState(cfg);
+    const step = op(before);
+    if (step.state !== before) this.states.set(cfg.collectorName, step.state);
+    return { result: step.result, transition: step.transition, state: step.state };
+  }
+
+  async acquire(cfg: BreakerConfig, now: number, leaseMs: number) {
+    return this.apply(cfg, (s) => acquire(cfg, s, now, leaseMs));
+  }
+
+  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number) {
+    return this.apply(cfg, (s) => record(cfg, s, permit, outcome, now));
+  }
+
+  async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number) {
+    return this.apply(cfg, (s) => command(cfg, s, cmd, now));
+  }
+
+  async load(cfg: BreakerConfig): Promise<BreakerState> {
+    return this.states.get(cfg.collectorName) ?? initialState(cfg);
+  }
+
+  /** Replaces a breaker's state wholesale (used by the fallback's resync and by tests). */
+  set(name: string, state: BreakerState): void {
+    this.states.set(name, state);
+  }
+
+  delete(name: string): void {
+    this.states.delete(name);
+  }
+
+  /** Forgets every breaker. */
+  clear(): void {
+    this.states.clear();
+  }
+}

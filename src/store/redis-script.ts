@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import type { BreakerConfig } from '../breaker/config';
+import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerState, CircuitStateName } from '../breaker/state';
+import type { Decision, RecordResult, Transition, TransitionEvent } from '../breaker/transitions';
+import type { StoreReply } from './store';
+
+const LUA = readFileSync(join(__dirname, 'lua', 'breaker.lua'), 'utf8');
+const SHA = createHash('sha1').update(LUA).digest('hex');
+
+type Reply = (string | number)[];
+
+/** Runs the breaker script: EVALSHA, falling back to EVAL once when the server lacks it. */
+export class BreakerScript {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  private async run(key: string, args: (string | number)[]): Promise<Reply> {
+    try {
+      return (await this.redis.evalsha(SHA, 1, key, ...args)) as Reply;
+    } catch (e) {
+      if (!String((e as Error).message).includes('NOSCRIPT')) throw e;
+      return (await this.redis.eval(LUA, 1, key, ...args)) as Reply;
+    }
+  }
+
+  private args(cfg: BreakerConfig, op: string, now: number): (string | number)[] {
+    return [
+      op,
+      now,
+      this.ttlSeconds,
+      cfg.failureThreshold,
+      cfg.timeoutSeconds,
+      cfg.halfOpenMaxCalls,
+      cfg.halfOpenSuccessThreshold,
+      cfg.backoffMultiplier,
+      cfg.maxTimeoutSeconds,
+    ];
+  }
+
+  async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
+    const r = await this.run(key, [...this.args(cfg, 'acquire', now), leaseMs]);
+    const [repaired, allowed, stateName, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json] = r;
+    const state = json ? parseState(json as string) : undefined;
+    const s = stateName as CircuitStateName;
+    const result: Decision = allowed
+      ? {
+          allowed: true,
+          state: s,
+          probe: probe === 1,
+          permit: {
+            breaker: cfg.collectorName,
+            epoch: epoch as number,
+            probeId: probeId === -1 ? null : (probeId as number),
+            issuedAt: now,
+            leaseExpiresAt: leaseExpiresAt === -1 ? null : (leaseExpiresAt as number),
+          },
+        }
+      : { allowed: false, state: s, retryAfterMs: retryAfterMs === -1 ? null : (retryAfterMs as number) };
+    return { result, transition: toTransition(cfg, event, from, state, now), state, repaired: repaired as string };
+  }
+
+  async record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
+    const r = await this.run(key, [...this.args(cfg, 'record', now), permit.epoch, permit.probeId ?? -1, outcome]);
+    const [repaired, counted, stateName, event, from, json] = r;
+    const state = json ? parseState(json as string) : undefined;
+    return {
+      result: { counted: counted === 1, state: stateName as CircuitStateName },
+      transition: toTransition(cfg, event, from, state, now),
+      state,
+      repaired: repaired as string,
+    };
+  }
+
+  async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<Parsed<null> & { state: BreakerState }> {
+    const [repaired, event, from, json] = await this.run(key, [...this.args(cfg, 'command', now), cmd]);
+    const state = parseState(json as string);
+    return { result: null, transition: toTransition(cfg, event, from, state, now), state, repaired: repaired as string };
+  }
+
+  async load(key: string, cfg: BreakerConfig, now: number): Promise<{ state: BreakerState; repaired: string }> {
+    const [repaired, json] = await this.run(key, this.args(cfg, 'load', now));
+    return { state: parseState(json as string), repaired: repaired as string };
+  }
+
+  async merge(key: string, cfg: BreakerConfig, now: number, successes: number, failures: number): Promise<{ state: BreakerState; repaired: string }> {
+    const [repaired, json] = await this.run(key, [...this.args(cfg, 'merge', now), successes, failures]);
+    return { state: parseState(json as string), repaired: repaired as string };
+  }
+}
+
+export type Parsed<R> = StoreReply<R> & { repaired: string };
+
+/** The script wrote this JSON itself after validating it, so it is parsed without a second check. */
+function parseState(json: string): BreakerState {
+  return JSON.parse(json) as BreakerState;
+}
+
+function toTransition(
+  cfg: BreakerConfig,
+  event: string | number,
+  from: string | number,
+  state: BreakerState | undefined,
+  now: number,
+): Transition | null {
+  if (!event || !state) return null;
+  return {
+    breaker: cfg.collectorName,
+    event: event as TransitionEvent,
+    from: from as CircuitStateName,
+    to: state.state,
+    at: now,
+    timeoutSeconds: state.timeoutSeconds,
+  };
+}

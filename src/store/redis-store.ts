@@ -1,0 +1,241 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { BreakerConfig } from '../breaker/config';
+import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerState } from '../breaker/state';
+import type { Decision, RecordResult } from '../breaker/transitions';
+import { defaultLogger, type Logger } from '../log/logger';
+import { FallbackBreakers } from './fallback';
+import { BreakerScript } from './redis-script';
+import type { BreakerStore, StoreReply } from './store';
+
+/**
+ * What to do when Redis cannot answer within `timeoutMs`:
+ * - `fallback` (default): decide with an in-process breaker of the same config; resync when Redis is back;
+ * - `allow`: admit every call (fail open), count nothing;
+ * - `reject`: reject every call (fail closed).
+ */
+export type UnavailablePolicy = 'fallback' | 'allow' | 'reject';
+
+export interface RedisBreakerStoreOptions {
+  redis: Redis | Cluster;
+  keyPrefix?: string;
+  ttlSeconds?: number;
+  /** The longest a decision waits for Redis before the policy decides. Default 100 ms. */
+  timeoutMs?: number;
+  onUnavailable?: UnavailablePolicy;
+  /** How often to try Redis again while it is unreachable. Default 1000 ms. */
+  retryIntervalMs?: number;
+  logger?: Logger;
+}
+
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+/** Breaker state shared by every process through one Redis key per breaker, changed only by one Lua script. */
+export class RedisBreakerStore implements BreakerStore {
+  readonly kind = 'redis';
+  readonly keyPrefix: string;
+  readonly ttlSeconds: number;
+  private readonly redis: Redis | Cluster;
+  private readonly script: BreakerScript;
+  private readonly timeoutMs: number;
+  private readonly policy: UnavailablePolicy;
+  private readonly retryIntervalMs: number;
+  private readonly log: Logger;
+  private readonly fallback = new FallbackBreakers();
+  private downSince: number | null = null;
+  private nextRetryAt = 0;
+  private resyncing: Promise<void> | null = null;
+
+  constructor(options: RedisBreakerStoreOptions) {
+    this.redis = options.redis;
+    this.keyPrefix = options.keyPrefix ?? 'cb_state:';
+    this.ttlSeconds = options.ttlSeconds ?? 86_400;
+    this.timeoutMs = options.timeoutMs ?? 100;
+    this.policy = options.onUnavailable ?? 'fallback';
+    this.retryIntervalMs = options.retryIntervalMs ?? 1000;
+    this.log = options.logger ?? defaultLogger;
+    this.script = new BreakerScript(this.redis, this.ttlSeconds);
+  }
+
+  key(name: string): string {
+    return this.keyPrefix + name;
+  }
+
+  /** True while Redis is unreachable and the policy is deciding. */
+  get degraded(): boolean {
+    return this.downSince !== null;
+  }
+
+  async acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
+    const use = this.useRedis(cfg.collectorName);
+    if (use === true || (use !== false && (await use))) {
+      try {
+        const reply = this.checked(cfg, await this.withTimeout(this.script.acquire(this.key(cfg.collectorName), cfg, now, leaseMs)));
+        if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
+        else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
+        return reply;
+      } catch (e) {
+        this.markDown(e, cfg.collectorName);
+      }
+    }
+    if (this.policy === 'allow') {
+      const permit: Permit = { breaker: cfg.collectorName, epoch: -1, probeId: null, issuedAt: now, leaseExpiresAt: null, fallback: true };
+      return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
+    }
+    if (this.policy === 'reject') {
+      return { result: { allowed: false, state: 'open', retryAfterMs: this.retryIntervalMs }, transition: null };
+    }
+    const reply = await this.fallback.store.acquire(cfg, now, leaseMs);
+    if (reply.result.allowed) reply.result.permit.fallback = true;
+    return reply;
+  }
+
+  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+    if (this.policy === 'allow' && permit.fallback) return { result: { counted: false, state: 'closed' }, transition: null };
+    // No await between deciding "not Redis" and counting locally (below): resync's final drain cannot miss it.
+    const use = this.useRedis(cfg.collectorName);
+    if (use === true || (use !== false && (await use))) {
+      try {
+        // A permit the fallback issued belongs to no period Redis knows (its call outlived the
+        // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
+        const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
+        const reply = this.checked(cfg, await this.withTimeout(this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now)));
+        if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
+        return reply;
+      } catch (e) {
+        this.markDown(e, cfg.collectorName);
+      }
+    }
+    // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
+    this.fallback.count(cfg, outcome);
+    return this.fallback.store.record(cfg, permit, outcome, now);
+  }
+
+  /** Operator commands must reach every worker, so they go to Redis or fail loudly. */
+  async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }> {
+    try {
+      const reply = this.checked(cfg, await this.withTimeout(this.script.command(this.key(cfg.collectorName), cfg, cmd, now), 5 * this.timeoutMs));
+      this.fallback.remember(cfg.collectorName, reply.state);
+      return reply;
+    } catch (e) {
+      throw new StoreUnavailableError(`cannot ${cmd} breaker '${cfg.collectorName}': Redis is unreachable (${(e as Error).message})`);
+    }
+  }
+
+  async load(cfg: BreakerConfig): Promise<BreakerState> {
+    const use = this.useRedis(cfg.collectorName);
+    if (use === true || (use !== false && (await use))) {
+      try {
+        const { state, repaired } = await this.withTimeout(this.script.load(this.key(cfg.collectorName), cfg, Date.now()), 5 * this.timeoutMs);
+        this.logRepair(cfg, repaired);
+        this.fallback.remember(cfg.collectorName, state);
+        return state;
+      } catch (e) {
+        this.markDown(e, cfg.collectorName);
+      }
+    }
+    return this.fallback.store.load(cfg);
+  }
+
+  async close(): Promise<void> {
+    if (this.resyncing) await this.resyncing;
+  }
+
+  private checked<R extends { repaired: string }>(cfg: BreakerConfig, reply: R): R {
+    this.logRepair(cfg, reply.repaired);
+    return reply;
+  }
+
+  private logRepair(cfg: BreakerConfig, repaired: string): void {
+    if (repaired) {
+      this.log.error('corrupt breaker state in Redis replaced by a fresh state (statistics kept where readable)', {
+        breaker: cfg.collectorName,
+        key: this.key(cfg.collectorName),
+        reason: repaired,
+      });
+    }
+  }
+
+  private withTimeout<T>(p: Promise<T>, ms = this.timeoutMs): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Whether to try Redis for this call. A client that is not connected is not even asked (so
+   * nothing queues in its offline queue to run twice later); one still connecting gets up to
+   * `timeoutMs` to become ready.
+   */
+  private useRedis(breaker: string): boolean | Promise<boolean> {
+    if (this.downSince === null && this.redis.status === 'ready') return true;
+    if (this.downSince === null) return this.waitReady(breaker);
+    if (this.redis.status === 'ready' && Date.now() >= this.nextRetryAt && !this.resyncing) {
+      this.nextRetryAt = Date.now() + this.retryIntervalMs;
+      this.resyncing = this.resync().finally(() => (this.resyncing = null));
+    }
+    return false;
+  }
+
+  private async waitReady(breaker: string): Promise<boolean> {
+    const status = this.redis.status;
+    if (status !== 'end' && status !== 'close') {
+      const ready = await new Promise<boolean>((resolve) => {
+        const onReady = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          this.redis.off('ready', onReady);
+          resolve(false);
+        }, this.timeoutMs);
+        this.redis.once('ready', onReady);
+      });
+      if (ready) return true;
+    }
+    this.markDown(new Error(`client status is '${this.redis.status}'`), breaker);
+    return false;
+  }
+
+  private markDown(e: unknown, breaker?: string): void {
+    if (this.downSince !== null) return;
+    // A script error is a bug or a bad argument, not an outage: let it surface.
+    if (e instanceof Error && /^(ERR|WRONGTYPE|NOSCRIPT)/.test(e.message) && !(e instanceof StoreUnavailableError) && this.redis.status === 'ready') throw e;
+    this.downSince = Date.now();
+    this.nextRetryAt = Date.now() + this.retryIntervalMs;
+    this.fallback.begin();
+    this.log.error(`Redis unreachable: breaker decisions now ${this.policy === 'fallback' ? 'served by an in-process breaker' : `'${this.policy}'`}`, {
+      breaker,
+      policy: this.policy,
+      error: (e as Error)?.message ?? String(e),
+    });
+  }
+
+  /** Merges the totals counted while degraded, then hands decisions back to Redis. */
+  private async resync(): Promise<void> {
+    try {
+      await this.withTimeout(this.redis.ping(), 5 * this.timeoutMs);
+      // Until the drain comes back empty: outcomes may still arrive (locally) while merging. The
+      // last drain and `downSince = null` run with no await between them, so none is left behind.
+      for (let batch = this.fallback.drain(); batch.length > 0; batch = this.fallback.drain()) {
+        for (const [i, entry] of batch.entries()) {
+          try {
+            await this.withTimeout(this.script.merge(this.key(entry.cfg.collectorName), entry.cfg, Date.now(), entry.successes, entry.failures), 5 * this.timeoutMs);
+          } catch (e) {
+            for (const unmerged of batch.slice(i)) this.fallback.restore(unmerged);
+            throw e;
+          }
+        }
+      }
+      const downForMs = Date.now() - (this.downSince ?? Date.now());
+      this.downSince = null;
+      this.log.warn('Redis reachable again: breaker decisions shared again', { downForMs });
+    } catch (e) {
+      this.log.warn('Redis still unreachable', { error: (e as Error).message });
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { BreakerConfig } from '../breaker/config';
+import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerState } from '../breaker/state';
+import type { Decision, RecordResult, Transition } from '../breaker/transitions';
+
+export interface StoreReply<R> {
+  result: R;
+  transition: Transition | null;
+  /** The state after the operation. Stores may omit it on the hot path (an admitted call, a counted outcome with no transition). */
+  state?: BreakerState;
+}
+
+/**
+ * Where breaker state lives. Every operation is atomic for its breaker: however many callers
+ * (or processes) share the store, each sees the state the previous one left.
+ * `now` always comes from the caller; a store never reads a clock of its own.
+ */
+export interface BreakerStore {
+  readonly kind: string;
+  acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>>;
+  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>>;
+  command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }>;
+  /** The stored state, or a fresh one when there is none. */
+  load(cfg: BreakerConfig): Promise<BreakerState>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,112 @@
+import type { Info } from '@temporalio/activity';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import type { BreakerConfig } from '../breaker/config';
+import type { Permit } from '../breaker/permit';
+import { toStatus } from '../breaker/status';
+import type { Transition } from '../breaker/transitions';
+import { defaultLogger, type Logger } from '../log/logger';
+import type { BreakerStore } from '../store/store';
+import { circuitOpenFailure } from './circuit-open-failure';
+import { defaultClassifyError, type ErrorVerdict } from './failure-classification';
+import { signalingReporter, type TransitionReporter } from './transition-reporter';
+import { temporalClock } from './time';
+import { breakerMetrics } from './metrics';
+
+export interface BreakerInterceptorOptions {
+  store: BreakerStore;
+  /** Every breaker's config, by name. */
+  breakers: ReadonlyMap<string, BreakerConfig>;
+  /** Activity type → breaker name, or a function of the activity's info. No breaker: the activity runs untouched. */
+  breakerFor: Readonly<Record<string, string>> | ((info: Info) => string | undefined);
+  classifyError?: (error: unknown) => ErrorVerdict;
+  /** Retry delay for activities rejected by a forced-open circuit (it has no end time). Default 60 s. */
+  forcedOpenRecheckMs?: number;
+  /** Cap on the retry delay while every half-open probe slot is taken. Default 5 s. */
+  halfOpenRecheckMs?: number;
+  /** Probe lease when the activity has no start-to-close timeout. Default 60 s. */
+  defaultProbeLeaseMs?: number;
+  /** Where transitions go; default: a signal to the breaker's workflow through the activity context's client. */
+  reporter?: TransitionReporter;
+  logger?: Logger;
+}
+
+/**
+ * The activity interceptors to pass to `Worker.create({ interceptors: { activity: [...] } })`:
+ * each mapped activity acquires a permit before it runs and records its outcome after.
+ */
+export function createBreakerInterceptors(options: BreakerInterceptorOptions): { activity: ActivityInterceptorsFactory[] } {
+  const logger = options.logger ?? defaultLogger;
+  const classify = options.classifyError ?? defaultClassifyError;
+  const resolve =
+    typeof options.breakerFor === 'function' ? options.breakerFor : (info: Info) => (options.breakerFor as Record<string, string>)[info.activityType];
+  const forcedRecheck = options.forcedOpenRecheckMs ?? 60_000;
+  const halfOpenRecheck = options.halfOpenRecheckMs ?? 5_000;
+  const defaultLease = options.defaultProbeLeaseMs ?? 60_000;
+
+  return {
+    activity: [
+      (ctx) => {
+        const reporter = options.reporter ?? signalingReporter(() => ctx.client, logger);
+        const inbound: ActivityInboundCallsInterceptor = {
+          async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+            const name = resolve(ctx.info);
+            if (name === undefined) return next(input);
+            const cfg = options.breakers.get(name);
+            if (!cfg) {
+              logger.error('activity mapped to an unknown breaker; running it unguarded', { breaker: name, activityType: ctx.info.activityType });
+              return next(input);
+            }
+            const now = temporalClock(ctx.info);
+            const metrics = breakerMetrics(ctx.metricMeter, name);
+            const report = (t: Transition | null) => {
+              if (!t) return;
+              metrics.transition(t);
+              logger.info(`breaker ${t.event}: ${t.from} → ${t.to}`, { breaker: name, event: t.event, timeoutSeconds: t.timeoutSeconds, activityType: ctx.info.activityType });
+              reporter.report(t, ctx.info.taskQueue);
+            };
+
+            let permit: Permit | undefined;
+            try {
+              const leaseMs = ctx.info.startToCloseTimeoutMs > 0 ? ctx.info.startToCloseTimeoutMs : defaultLease;
+              const reply = await options.store.acquire(cfg, now(), leaseMs);
+              report(reply.transition);
+              if (!reply.result.allowed) {
+                metrics.rejected();
+                const state = reply.state ?? (await options.store.load(cfg));
+                const retry = reply.result.retryAfterMs === null ? forcedRecheck : reply.result.state === 'half-open' ? Math.min(reply.result.retryAfterMs, halfOpenRecheck) : reply.result.retryAfterMs;
+                throw circuitOpenFailure(toStatus(cfg, state, now()), Math.max(1, retry));
+              }
+              permit = reply.result.permit;
+              if (reply.result.probe) metrics.probe();
+            } catch (e) {
+              if (permit === undefined && (e as { type?: string }).type === 'CircuitOpenError') throw e;
+              // The breaker must never be the reason an activity fails: run it unguarded.
+              logger.error('breaker store failed; running the activity unguarded', { breaker: name, error: (e as Error).message });
+              return next(input);
+            }
+
+            const finish = async (outcome: 'success' | 'failure' | 'ignored') => {
+              try {
+                const reply = await options.store.record(cfg, permit!, outcome, now());
+                metrics.outcome(outcome);
+                report(reply.transition);
+              } catch (e) {
+                logger.error('breaker outcome not recorded', { breaker: name, outcome, error: (e as Error).message });
+              }
+            };
+            let result: unknown;
+            try {
+              result = await next(input);
+            } catch (error) {
+              await finish(classify(error));
+              throw error;
+            }
+            await finish('success');
+            return result;
+          },
+        };
+        return { inbound };
+      },
+    ],
+  };
+}

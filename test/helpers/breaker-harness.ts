@@ -1,0 +1,85 @@
+/**
+ * A whole breaker deployment inside a test: the upstream simulator, a real Redis store (a key
+ * prefix of its own), and a worker with the collectors, the breaker-control activities and the
+ * breaker interceptor, on a Temporal test environment.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/app/activities';
+import { createStores, type Stores } from '../../src/app/stores';
+import type { BreakerConfig } from '../../src/breaker/config';
+import { breakerConfigs } from '../../src/config/breakers';
+import { loadConfig } from '../../src/config/load';
+import type { AppConfig } from '../../src/config/schema';
+import { jsonLogger, silentLogger, type Logger } from '../../src/log/logger';
+import { startSimulator, simulatorProvidersConfig, type Simulator } from '../../src/sim';
+import { registerSearchAttributes } from '../../src/temporal/breaker-workflows';
+import { createBreakerWorker } from '../../src/temporal/worker';
+import { workflowsPath } from './paths';
+import { redisUrl } from './redis';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  return bundle;
+}
+
+export interface Harness {
+  config: AppConfig;
+  sim: Simulator;
+  stores: Stores;
+  breakers: ReadonlyMap<string, BreakerConfig>;
+  taskQueue: string;
+  newWorker(): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Overrides of the app configuration (deep-merged over the test defaults). */
+  config?: Record<string, unknown>;
+  logger?: Logger;
+  sim?: Simulator;
+}
+
+export async function startHarness(env: TestWorkflowEnvironment, opts: HarnessOptions = {}): Promise<Harness> {
+  const sim = opts.sim ?? (await startSimulator({ port: 0 }));
+  const id = randomUUID().slice(0, 8);
+  const taskQueue = `tq-${id}`;
+  const config = loadConfig(
+    {},
+    {
+      temporal: { taskQueue, namespace: env.namespace ?? 'default' },
+      redis: { url: redisUrl(), keyPrefix: `test-${id}:cb_state:` },
+      providers: simulatorProvidersConfig(sim.url),
+      ...opts.config,
+    },
+  );
+  const logger = opts.logger ?? (process.env.TCB_TEST_LOGS ? jsonLogger('debug') : silentLogger);
+  const stores = createStores(config, logger);
+  const breakers = breakerConfigs(config);
+  await registerSearchAttributes(env.connection, config.temporal.namespace);
+  const newWorker = async () =>
+    createBreakerWorker({
+      config,
+      connection: env.nativeConnection,
+      store: stores.breakers,
+      breakers,
+      activities: createActivities(config, stores.breakers, stores.results, breakers),
+      logger,
+      workflowBundle: await workflowBundle(),
+    });
+  return {
+    config,
+    sim,
+    stores,
+    breakers,
+    taskQueue,
+    newWorker,
+    async close() {
+      await stores.close();
+      if (!opts.sim) await sim.close();
+    },
+  };
+}

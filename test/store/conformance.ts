@@ -1,0 +1,118 @@
+// One conformance suite for every BreakerStore. The pure state machine is the model: each
+// randomized sequence of operations is applied to the model and to the store, and after every
+// step the decisions, transitions and the whole stored state must agree.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  acquire as modelAcquire,
+  command as modelCommand,
+  initialState,
+  parseBreakerConfig,
+  record as modelRecord,
+  type BreakerCommand,
+  type BreakerConfig,
+  type BreakerState,
+  type Outcome,
+  type Permit,
+} from '../../src';
+import type { BreakerStore } from '../../src/store/store';
+
+type Op =
+  | { kind: 'acquire'; leaseMs: number }
+  | { kind: 'record'; pick: number; outcome: Outcome }
+  | { kind: 'advance'; ms: number }
+  | { kind: 'command'; cmd: BreakerCommand };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('acquire' as const), leaseMs: fc.constantFrom(500, 1000, 4000) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('record' as const),
+      pick: fc.nat(20),
+      outcome: fc.constantFrom<Outcome>('success', 'failure', 'failure', 'ignored'),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(10, 500, 1000, 1500, 5000) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('command' as const), cmd: fc.constantFrom<BreakerCommand>('forceOpen', 'forceClose', 'reset') }) },
+);
+
+const configArb = fc.record({
+  failureThreshold: fc.integer({ min: 1, max: 3 }),
+  timeoutSeconds: fc.integer({ min: 1, max: 2 }),
+  halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }),
+  backoffMultiplier: fc.constantFrom(1, 1.5, 2.7),
+  maxTimeoutSeconds: fc.constantFrom(3, 10),
+}).chain((c) => fc.record({ halfOpenSuccessThreshold: fc.integer({ min: 1, max: c.halfOpenMaxCalls }) }).map((s) => ({ ...c, ...s })));
+
+export interface ConformanceOptions {
+  /** A fresh store per property run (or a shared one: breaker names are unique per run). */
+  store: () => BreakerStore;
+  runs: number;
+}
+
+let seq = 0;
+
+export function describeStoreConformance(label: string, opts: ConformanceOptions): void {
+  describe(`store conformance: ${label}`, () => {
+    it('agrees with the pure model step by step on random sequences', async () => {
+      await fc.assert(
+        fc.asyncProperty(configArb, fc.array(opArb, { minLength: 5, maxLength: 80, size: 'max' }), async (c, ops) => {
+          const cfg: BreakerConfig = parseBreakerConfig({ collectorName: `conf-${process.pid}-${Date.now()}-${seq++}`, ...c });
+          const store = opts.store();
+          let model: BreakerState = initialState(cfg);
+          let now = Date.UTC(2026, 0, 1);
+          const permits: Permit[] = [];
+          for (const op of ops) {
+            if (op.kind === 'advance') {
+              now += op.ms;
+              continue;
+            }
+            if (op.kind === 'acquire') {
+              const m = modelAcquire(cfg, model, now, op.leaseMs);
+              const r = await store.acquire(cfg, now, op.leaseMs);
+              model = m.state;
+              expect(r.result).toEqual(m.result);
+              expect(r.transition).toEqual(m.transition);
+              if (m.result.allowed) permits.push(m.result.permit);
+            } else if (op.kind === 'record') {
+              if (permits.length === 0) continue;
+              const [permit] = permits.splice(op.pick % permits.length, 1);
+              const m = modelRecord(cfg, model, permit, op.outcome, now);
+              const r = await store.record(cfg, permit, op.outcome, now);
+              model = m.state;
+              expect(r.result).toEqual(m.result);
+              expect(r.transition).toEqual(m.transition);
+            } else {
+              const m = modelCommand(cfg, model, op.cmd, now);
+              const r = await store.command(cfg, op.cmd, now);
+              model = m.state;
+              expect(r.transition).toEqual(m.transition);
+              expect(r.state).toEqual(model);
+            }
+            expect(await store.load(cfg)).toEqual(model);
+          }
+          await store.close?.();
+        }),
+        { numRuns: opts.runs },
+      );
+    });
+
+    it('starts closed with fresh statistics for an unknown breaker', async () => {
+      const cfg = parseBreakerConfig({ collectorName: `fresh-${seq++}-${Date.now()}` });
+      expect(await opts.store().load(cfg)).toEqual(initialState(cfg));
+    });
+
+    it('keeps breakers apart by name', async () => {
+      const store = opts.store();
+      const a = parseBreakerConfig({ collectorName: `a-${seq++}-${Date.now()}`, failureThreshold: 1 });
+      const b = parseBreakerConfig({ collectorName: `b-${seq++}-${Date.now()}`, failureThreshold: 1 });
+      const now = Date.now();
+      const d = await store.acquire(a, now, 1000);
+      if (!d.result.allowed) throw new Error('expected admission');
+      await store.record(a, d.result.permit, 'failure', now);
+      expect((await store.load(a)).state).toBe('open');
+      expect((await store.load(b)).state).toBe('closed');
+    });
+  });
+}

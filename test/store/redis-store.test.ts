@@ -1,0 +1,14 @@
+import Redis from 'ioredis';
+import { afterAll } from 'vitest';
+import { RedisBreakerStore } from '../../src';
+import { describeStoreConformance } from './conformance';
+
+const url = process.env.REDIS_URL;
+if (!url) throw new Error('REDIS_URL is not set: the vitest globalSetup starts a redis-server (see README, `npm run provision`)');
+const redis = new Redis(url);
+afterAll(() => redis.quit());
+
+describeStoreConformance('redis', {
+  store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance:', timeoutMs: 2000 }),
+  runs: 200,
+});
