@@ -52,6 +52,8 @@ export interface CircuitBreakerWorkflowInput {
   audit?: AuditEntry[];
   /** History events after which to continue as new (default 2000). */
   maxEvents?: number;
+  /** Longest time between two status refreshes (seconds, default 300). */
+  refreshSeconds?: number;
   /** While every half-open slot is taken, how often to look again (ms, default 5000). */
   halfOpenRecheckMs?: number;
 }
@@ -85,6 +87,7 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
   const { name } = input;
   const maxEvents = input.maxEvents ?? 2000;
   const recheckMs = input.halfOpenRecheckMs ?? 5000;
+  const refreshMs = (input.refreshSeconds ?? 300) * 1000;
   let snapshot: BreakerSnapshot | null = input.snapshot ?? null;
   const audit: AuditEntry[] = [...(input.audit ?? [])];
   const pending: { command: BreakerCommand; reason?: string; done?: (s: BreakerStatus) => void }[] = [];
@@ -164,9 +167,11 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
 
   for (;;) {
     if (pending.length === 0 && !refreshWanted) {
-      const wait = snapshot?.openUntilMs != null ? Math.max(1, snapshot.openUntilMs - Date.now()) : undefined;
-      const woke = await condition(() => pending.length > 0 || refreshWanted, wait as number);
-      if (!woke && !probeDue()) continue;
+      // Wake for the probe time, or at the latest for a periodic refresh that keeps the memo's
+      // counts and health score current even when no transition happens.
+      const untilProbe = snapshot?.openUntilMs != null ? Math.max(1, snapshot.openUntilMs - Date.now()) : Infinity;
+      const woke = await condition(() => pending.length > 0 || refreshWanted, Math.min(untilProbe, refreshMs));
+      if (!woke && !probeDue()) refreshWanted = true;
     }
 
     while (pending.length > 0) {

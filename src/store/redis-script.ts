@@ -15,36 +15,46 @@ type Reply = (string | number)[];
 
 /** Runs the breaker script: EVALSHA, falling back to EVAL once when the server lacks it. */
 export class BreakerScript {
+  /** The script's settings argument, built once per (frozen) config object. */
+  private readonly settingsOf = new WeakMap<BreakerConfig, string>();
+
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly ttlSeconds: number,
   ) {}
 
-  private async run(key: string, args: (string | number)[]): Promise<Reply> {
-    try {
-      return (await this.redis.evalsha(SHA, 1, key, ...args)) as Reply;
-    } catch (e) {
-      if (!String((e as Error).message).includes('NOSCRIPT')) throw e;
-      return (await this.redis.eval(LUA, 1, key, ...args)) as Reply;
-    }
+  private run(key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<Reply> {
+    const settings = this.settings(cfg);
+    return (this.redis.evalsha(SHA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply>).catch((e: unknown) => {
+      if (!String((e as Error)?.message).includes('NOSCRIPT')) throw e;
+      return this.redis.eval(LUA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply>;
+    });
   }
 
-  private args(cfg: BreakerConfig, op: string, now: number): (string | number)[] {
-    return [
-      op,
-      now,
-      this.ttlSeconds,
-      cfg.failureThreshold,
-      cfg.timeoutSeconds,
-      cfg.halfOpenMaxCalls,
-      cfg.halfOpenSuccessThreshold,
-      cfg.backoffMultiplier,
-      cfg.maxTimeoutSeconds,
-    ];
+  /** 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,backoffMultiplier,maxTimeoutSeconds' */
+  private settings(cfg: BreakerConfig): string {
+    let s = this.settingsOf.get(cfg);
+    if (s === undefined) {
+      s = [
+        cfg.failureThreshold,
+        cfg.timeoutSeconds,
+        cfg.halfOpenMaxCalls,
+        cfg.halfOpenSuccessThreshold,
+        cfg.backoffMultiplier,
+        cfg.maxTimeoutSeconds,
+      ].join(',');
+      if (Object.isFrozen(cfg)) this.settingsOf.set(cfg, s);
+    }
+    return s;
   }
 
   async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
-    const r = await this.run(key, [...this.args(cfg, 'acquire', now), leaseMs]);
+    const r = await this.run(key, 'acquire', now, cfg, leaseMs);
+    if (r.length === 2) {
+      // The hot path: admitted in the closed state.
+      const permit = { breaker: cfg.collectorName, epoch: r[1] as number, probeId: null, issuedAt: now, leaseExpiresAt: null };
+      return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: r[0] as string };
+    }
     const [repaired, allowed, stateName, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json] = r;
     const state = json ? parseState(json as string) : undefined;
     const s = stateName as CircuitStateName;
@@ -66,8 +76,8 @@ export class BreakerScript {
   }
 
   async record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
-    const r = await this.run(key, [...this.args(cfg, 'record', now), permit.epoch, permit.probeId ?? -1, outcome]);
-    const [repaired, counted, stateName, event, from, json] = r;
+    const r = await this.run(key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome);
+    const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
     const state = json ? parseState(json as string) : undefined;
     return {
       result: { counted: counted === 1, state: stateName as CircuitStateName },
@@ -78,18 +88,18 @@ export class BreakerScript {
   }
 
   async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<Parsed<null> & { state: BreakerState }> {
-    const [repaired, event, from, json] = await this.run(key, [...this.args(cfg, 'command', now), cmd]);
+    const [repaired, event, from, json] = await this.run(key, 'command', now, cfg, cmd);
     const state = parseState(json as string);
     return { result: null, transition: toTransition(cfg, event, from, state, now), state, repaired: repaired as string };
   }
 
   async load(key: string, cfg: BreakerConfig, now: number): Promise<{ state: BreakerState; repaired: string }> {
-    const [repaired, json] = await this.run(key, this.args(cfg, 'load', now));
+    const [repaired, json] = await this.run(key, 'load', now, cfg);
     return { state: parseState(json as string), repaired: repaired as string };
   }
 
   async merge(key: string, cfg: BreakerConfig, now: number, successes: number, failures: number): Promise<{ state: BreakerState; repaired: string }> {
-    const [repaired, json] = await this.run(key, [...this.args(cfg, 'merge', now), successes, failures]);
+    const [repaired, json] = await this.run(key, 'merge', now, cfg, successes, failures);
     return { state: parseState(json as string), repaired: repaired as string };
   }
 }

@@ -4,6 +4,7 @@ import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
 import type { BreakerState } from '../breaker/state';
 import type { Decision, RecordResult } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
+import { Deadlines } from './deadlines';
 import { FallbackBreakers } from './fallback';
 import { BreakerScript } from './redis-script';
 import type { BreakerStore, StoreReply } from './store';
@@ -47,6 +48,7 @@ export class RedisBreakerStore implements BreakerStore {
   private downSince: number | null = null;
   private nextRetryAt = 0;
   private resyncing: Promise<void> | null = null;
+  private readonly deadlines = new Deadlines();
 
   constructor(options: RedisBreakerStoreOptions) {
     this.redis = options.redis;
@@ -159,11 +161,7 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   private withTimeout<T>(p: Promise<T>, ms = this.timeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+    return this.deadlines.bound(p, ms, () => new StoreUnavailableError(`Redis did not answer within ${ms} ms`));
   }
 
   /**
@@ -219,23 +217,31 @@ export class RedisBreakerStore implements BreakerStore {
   private async resync(): Promise<void> {
     try {
       await this.withTimeout(this.redis.ping(), 5 * this.timeoutMs);
-      // Until the drain comes back empty: outcomes may still arrive (locally) while merging. The
-      // last drain and `downSince = null` run with no await between them, so none is left behind.
-      for (let batch = this.fallback.drain(); batch.length > 0; batch = this.fallback.drain()) {
-        for (const [i, entry] of batch.entries()) {
-          try {
-            await this.withTimeout(this.script.merge(this.key(entry.cfg.collectorName), entry.cfg, Date.now(), entry.successes, entry.failures), 5 * this.timeoutMs);
-          } catch (e) {
-            for (const unmerged of batch.slice(i)) this.fallback.restore(unmerged);
-            throw e;
-          }
-        }
-      }
-      const downForMs = Date.now() - (this.downSince ?? Date.now());
-      this.downSince = null;
-      this.log.warn('Redis reachable again: breaker decisions shared again', { downForMs });
+      await this.mergeCounted();
     } catch (e) {
       this.log.warn('Redis still unreachable', { error: (e as Error).message });
+      return;
+    }
+    // From here on outcomes go to Redis. What was counted locally during the merge above (no
+    // await between this line and the drain in mergeCounted) is merged now, not at the next outage.
+    const downForMs = Date.now() - (this.downSince ?? Date.now());
+    this.downSince = null;
+    this.log.warn('Redis reachable again: breaker decisions shared again', { downForMs });
+    await this.mergeCounted().catch((e: unknown) =>
+      this.log.warn('could not merge the last outcomes counted during the outage; kept for the next resync', { error: (e as Error).message }),
+    );
+  }
+
+  /** Merges every total counted locally so far; on failure, puts back what was not merged. */
+  private async mergeCounted(): Promise<void> {
+    const batch = this.fallback.drain();
+    for (const [i, entry] of batch.entries()) {
+      try {
+        await this.withTimeout(this.script.merge(this.key(entry.cfg.collectorName), entry.cfg, Date.now(), entry.successes, entry.failures), 5 * this.timeoutMs);
+      } catch (e) {
+        for (const unmerged of batch.slice(i)) this.fallback.restore(unmerged);
+        throw e;
+      }
     }
   }
 }

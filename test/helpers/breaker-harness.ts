@@ -75,7 +75,7 @@ export async function startHarness(env: TestWorkflowEnvironment, opts: HarnessOp
     sim,
     stores,
     breakers,
-    taskQueue,
+    taskQueue: config.temporal.taskQueue,
     newWorker,
     async close() {
       await stores.close();

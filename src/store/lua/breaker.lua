@@ -3,68 +3,84 @@
 -- runs unchanged on Redis Cluster. `now` comes from the caller: Redis's clock is never read.
 --
 -- KEYS[1]  the breaker's key
--- ARGV     op, now, ttlSeconds, failureThreshold, timeoutSeconds, halfOpenMaxCalls,
---          halfOpenSuccessThreshold, backoffMultiplier, maxTimeoutSeconds, op arguments...
+-- ARGV     op, now, ttlSeconds, settings, op arguments...
+--          settings = 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,
+--                      backoffMultiplier,maxTimeoutSeconds'
+--          (one argument, built once per config by redis-script.ts, parsed only by the paths that
+--          need it: a closed breaker's acquire and success never do)
+--
+-- Replies: acquire → { repaired, epoch } when admitted in the closed state (the hot path), else
+-- { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json };
+-- record → { repaired, counted, state } with no transition, else { ..., event, from, json }.
+--
+-- This body runs on every call (EVALSHA keeps no state between calls), so the hot paths avoid
+-- allocating: no per-call tables in validation, few closures.
 local key = KEYS[1]
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local cfg = {
-  threshold = tonumber(ARGV[4]),
-  timeout = tonumber(ARGV[5]),
-  maxCalls = tonumber(ARGV[6]),
-  successThreshold = tonumber(ARGV[7]),
-  mult = tonumber(ARGV[8]),
-  maxTimeout = tonumber(ARGV[9]),
-}
+local ttl = ARGV[3]
+local cfg = nil
+local function config()
+  if not cfg then
+    local threshold, timeout, maxCalls, successThreshold, mult, maxTimeout =
+      string.match(ARGV[4], '^([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+    cfg = {
+      threshold = tonumber(threshold),
+      timeout = tonumber(timeout),
+      maxCalls = tonumber(maxCalls),
+      successThreshold = tonumber(successThreshold),
+      mult = tonumber(mult),
+      maxTimeout = tonumber(maxTimeout),
+    }
+  end
+  return cfg
+end
 local NULL = cjson.null
+local floor = math.floor
 
 local function emptyHalfOpen()
   return { attempts = 0, successes = 0, nextProbeId = 0, leases = {} }
 end
 
-local function emptyStats()
-  return { totalFailures = 0, totalSuccesses = 0, circuitOpens = 0, successfulRecoveries = 0,
-    failedRecoveries = 0, timeInOpenStateMs = 0, lastOpenTime = NULL }
-end
-
 local function initial(stats)
   return { v = 1, state = 'closed', forced = false, epoch = 0, failureCount = 0,
-    consecutiveSuccesses = 0, timeoutSeconds = cfg.timeout, openedAt = NULL,
+    consecutiveSuccesses = 0, timeoutSeconds = config().timeout, openedAt = NULL,
     lastFailureTime = NULL, lastStateChange = NULL, halfOpen = emptyHalfOpen(),
-    stats = stats or emptyStats() }
+    stats = stats or { totalFailures = 0, totalSuccesses = 0, circuitOpens = 0, successfulRecoveries = 0,
+      failedRecoveries = 0, timeInOpenStateMs = 0, lastOpenTime = NULL } }
 end
 
 local function isCount(x)
-  return type(x) == 'number' and x >= 0 and x == math.floor(x)
-end
-
-local function isInstantOrNull(x)
-  return x == NULL or isCount(x)
+  return type(x) == 'number' and x >= 0 and x == floor(x)
 end
 
 local function validStats(st)
   if type(st) ~= 'table' then return false end
-  for _, f in ipairs({ 'totalFailures', 'totalSuccesses', 'circuitOpens', 'successfulRecoveries',
-      'failedRecoveries', 'timeInOpenStateMs' }) do
-    if not isCount(st[f]) then return false end
+  if not (isCount(st.totalFailures) and isCount(st.totalSuccesses) and isCount(st.circuitOpens)
+      and isCount(st.successfulRecoveries) and isCount(st.failedRecoveries) and isCount(st.timeInOpenStateMs)) then
+    return false
   end
-  return isInstantOrNull(st.lastOpenTime)
+  local t = st.lastOpenTime
+  return t == NULL or isCount(t)
 end
 
 -- Returns nil when valid, else the reason.
 local function invalid(s)
   if type(s) ~= 'table' then return 'not an object' end
   if s.v ~= 1 then return 'v: unknown version' end
-  if s.state ~= 'closed' and s.state ~= 'open' and s.state ~= 'half-open' then return 'state: unknown state' end
+  local state = s.state
+  if state ~= 'closed' and state ~= 'open' and state ~= 'half-open' then return 'state: unknown state' end
   if type(s.forced) ~= 'boolean' then return 'forced: not a boolean' end
-  for _, f in ipairs({ 'epoch', 'failureCount', 'consecutiveSuccesses' }) do
-    if not isCount(s[f]) then return f .. ': not a count' end
-  end
+  if not isCount(s.epoch) then return 'epoch: not a count' end
+  if not isCount(s.failureCount) then return 'failureCount: not a count' end
+  if not isCount(s.consecutiveSuccesses) then return 'consecutiveSuccesses: not a count' end
   if not isCount(s.timeoutSeconds) or s.timeoutSeconds < 1 then return 'timeoutSeconds: not a positive integer' end
-  for _, f in ipairs({ 'openedAt', 'lastFailureTime', 'lastStateChange' }) do
-    if not isInstantOrNull(s[f]) then return f .. ': not an instant' end
-  end
+  local t = s.openedAt
+  if t ~= NULL and not isCount(t) then return 'openedAt: not an instant' end
+  t = s.lastFailureTime
+  if t ~= NULL and not isCount(t) then return 'lastFailureTime: not an instant' end
+  t = s.lastStateChange
+  if t ~= NULL and not isCount(t) then return 'lastStateChange: not an instant' end
   local h = s.halfOpen
   if type(h) ~= 'table' or not isCount(h.attempts) or not isCount(h.successes) or not isCount(h.nextProbeId)
       or type(h.leases) ~= 'table' then
@@ -134,25 +150,19 @@ local function expireLeases(s)
   return expired > 0
 end
 
-local function openUntil(s)
-  if s.state == 'open' and not s.forced and s.openedAt ~= NULL then
-    return s.openedAt + s.timeoutSeconds * 1000
-  end
-  return nil
-end
-
 local s, repaired = load()
 local dirty = repaired ~= ''
 
 if op == 'acquire' then
-  local leaseMs = tonumber(ARGV[10])
+  local leaseMs = tonumber(ARGV[5])
   local event, from = '', ''
   if s.state == 'closed' then
     if dirty then save(s) end
-    return { repaired, 1, 'closed', 0, s.epoch, -1, -1, -1, '', '', '' }
+    return { repaired, s.epoch }
   end
   if s.state == 'open' then
-    local untilMs = openUntil(s)
+    local untilMs = nil
+    if not s.forced and s.openedAt ~= NULL then untilMs = s.openedAt + s.timeoutSeconds * 1000 end
     if not untilMs then
       if dirty then save(s) end
       return { repaired, 0, 'open', 0, s.epoch, -1, -1, -1, '', '', cjson.encode(s) }
@@ -165,7 +175,7 @@ if op == 'acquire' then
     event, from, dirty = 'half-opened', 'open', true
   end
   if expireLeases(s) then dirty = true end
-  if s.halfOpen.attempts >= cfg.maxCalls then
+  if s.halfOpen.attempts >= config().maxCalls then
     local earliest = nil
     for _, exp in pairs(s.halfOpen.leases) do
       if not earliest or exp < earliest then earliest = exp end
@@ -188,65 +198,69 @@ if op == 'acquire' then
 end
 
 if op == 'record' then
-  local epoch = tonumber(ARGV[10])
-  local probeId = tonumber(ARGV[11])
-  local outcome = ARGV[12]
+  local epoch = tonumber(ARGV[5])
+  local probeId = tonumber(ARGV[6])
+  local outcome = ARGV[7]
   if outcome == 'success' then
     s.stats.totalSuccesses = s.stats.totalSuccesses + 1
   elseif outcome == 'failure' then
     s.stats.totalFailures = s.stats.totalFailures + 1
   end
   expireLeases(s)
+  -- Saves, and replies; the state's JSON only with a transition.
   local function finish(counted, event, from)
-    save(s)
-    local json = ''
-    if event ~= '' then json = cjson.encode(s) end
+    if event == '' then
+      save(s)
+      return { repaired, counted, s.state }
+    end
+    local json = cjson.encode(s)
+    redis.call('SET', key, json, 'EX', ttl)
     return { repaired, counted, s.state, event, from, json }
   end
-  if epoch ~= s.epoch then return finish(0, '', '') end
+  if epoch ~= s.epoch then return finish(0, '') end
   if s.state == 'closed' then
-    if outcome == 'ignored' then return finish(0, '', '') end
+    if outcome == 'ignored' then return finish(0, '') end
     if outcome == 'success' then
       s.failureCount = 0
       s.consecutiveSuccesses = s.consecutiveSuccesses + 1
-      return finish(1, '', '')
+      return finish(1, '')
     end
     s.failureCount = s.failureCount + 1
     s.consecutiveSuccesses = 0
     s.lastFailureTime = now
-    if s.failureCount < cfg.threshold then return finish(1, '', '') end
+    if s.failureCount < config().threshold then return finish(1, '') end
     moveTo(s, 'open')
     return finish(1, 'opened', 'closed')
   end
-  if s.state ~= 'half-open' or probeId < 0 then return finish(0, '', '') end
+  if s.state ~= 'half-open' or probeId < 0 then return finish(0, '') end
   local id = tostring(probeId)
-  if not s.halfOpen.leases[id] then return finish(0, '', '') end
+  if not s.halfOpen.leases[id] then return finish(0, '') end
   s.halfOpen.leases[id] = nil
   if outcome == 'ignored' then
     s.halfOpen.attempts = s.halfOpen.attempts - 1
-    return finish(0, '', '')
+    return finish(0, '')
   end
   if outcome == 'success' then
     s.halfOpen.successes = s.halfOpen.successes + 1
     s.consecutiveSuccesses = s.consecutiveSuccesses + 1
-    if s.halfOpen.successes < cfg.successThreshold then return finish(1, '', '') end
+    if s.halfOpen.successes < config().successThreshold then return finish(1, '') end
     moveTo(s, 'closed')
     s.failureCount = 0
-    s.timeoutSeconds = cfg.timeout
+    s.timeoutSeconds = config().timeout
     s.stats.successfulRecoveries = s.stats.successfulRecoveries + 1
     return finish(1, 'recovered', 'half-open')
   end
   s.failureCount = s.failureCount + 1
   s.consecutiveSuccesses = 0
   s.lastFailureTime = now
-  s.timeoutSeconds = math.min(math.floor(s.timeoutSeconds * cfg.mult), cfg.maxTimeout)
+  s.timeoutSeconds = math.min(math.floor(s.timeoutSeconds * config().mult), config().maxTimeout)
   s.stats.failedRecoveries = s.stats.failedRecoveries + 1
   moveTo(s, 'open')
   return finish(1, 'reopened', 'half-open')
 end
 
 if op == 'command' then
-  local cmd = ARGV[10]
+  local cmd = ARGV[5]
   local from = s.state
   local event
   if cmd == 'forceOpen' then
@@ -263,7 +277,7 @@ if op == 'command' then
     moveTo(s, 'closed')
     s.failureCount = 0
     s.consecutiveSuccesses = 0
-    s.timeoutSeconds = cfg.timeout
+    s.timeoutSeconds = config().timeout
     if cmd == 'reset' then
       s.lastFailureTime = NULL
       event = 'reset'
@@ -281,8 +295,8 @@ end
 
 if op == 'merge' then
   -- totals counted by an in-process fallback while Redis was unreachable
-  s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(ARGV[10])
-  s.stats.totalFailures = s.stats.totalFailures + tonumber(ARGV[11])
+  s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(ARGV[5])
+  s.stats.totalFailures = s.stats.totalFailures + tonumber(ARGV[6])
   save(s)
   return { repaired, cjson.encode(s) }
 end

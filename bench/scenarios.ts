@@ -1,0 +1,126 @@
+/**
+ * The measured loops, shared by the bench's main process and its worker processes. A scenario
+ * runs `callers` concurrent async loops on one breaker (or one Redis key) for a warm-up, then for
+ * the measured window; each completed call is one "decision" (acquire + record for the stores,
+ * one INCR for the raw baseline, one execute/fire for the policies). Time checks are inline (no
+ * timers): a loop over an in-memory store never yields to the timer queue.
+ */
+import { performance } from 'node:perf_hooks';
+import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
+import Redis from 'ioredis';
+import Opossum from 'opossum';
+import { CircuitBreaker, MemoryBreakerStore, RedisBreakerStore, silentLogger } from '../src';
+import { Histogram } from './histogram';
+
+export type ScenarioKind =
+  | 'memory' // acquire + recordSuccess, memory store
+  | 'redis' // acquire + recordSuccess, Redis store (2 Redis round trips)
+  | 'incr' // raw ioredis INCR (1 round trip)
+  | 'execute-memory' // our execute(noop), memory store
+  | 'opossum' // opossum fire(noop), default options (10 s timeout timer per call)
+  | 'opossum-no-timeout' // opossum fire(noop), timeout: false
+  | 'cockatiel'; // cockatiel circuitBreaker(...).execute(noop)
+
+export interface ScenarioSpec {
+  kind: ScenarioKind;
+  callers: number;
+  warmupMs: number;
+  measureMs: number;
+  redisUrl?: string;
+  /** Breaker name / Redis key suffix, the same in every process of a multi-process run. */
+  name: string;
+}
+
+export interface ScenarioResult {
+  /** Decisions completed inside the measured window. */
+  decisions: number;
+  /** Every decision, warm-up included (to check Redis's totals afterwards). */
+  allDecisions: number;
+  measuredMs: number;
+  hist: [number, number][];
+}
+
+export const BENCH_PREFIX = 'bench:cb_state:';
+const noop = async (): Promise<void> => undefined;
+
+interface Prepared {
+  op: () => Promise<unknown>;
+  close: () => Promise<void>;
+}
+
+async function prepare(spec: ScenarioSpec): Promise<Prepared> {
+  const cfg = { collectorName: spec.name };
+  const connect = async () => {
+    if (!spec.redisUrl) throw new Error(`scenario '${spec.kind}' needs a Redis URL`);
+    const redis = new Redis(spec.redisUrl, { lazyConnect: true });
+    await redis.connect();
+    return redis;
+  };
+  switch (spec.kind) {
+    case 'memory':
+    case 'redis': {
+      const redis = spec.kind === 'redis' ? await connect() : undefined;
+      const store = redis ? new RedisBreakerStore({ redis, keyPrefix: BENCH_PREFIX, logger: silentLogger }) : new MemoryBreakerStore();
+      const breaker = new CircuitBreaker(cfg, store);
+      return {
+        op: async () => {
+          const now = Date.now();
+          const d = await breaker.acquire(now);
+          if (!d.allowed) throw new Error(`bench breaker rejected a call: ${JSON.stringify(d)}`);
+          await breaker.recordSuccess(d.permit, now);
+        },
+        close: async () => void (await redis?.quit()),
+      };
+    }
+    case 'incr': {
+      const redis = await connect();
+      const key = `bench:incr:${spec.name}`;
+      return { op: () => redis.incr(key), close: async () => void (await redis.quit()) };
+    }
+    case 'execute-memory': {
+      const breaker = new CircuitBreaker(cfg, new MemoryBreakerStore());
+      return { op: () => breaker.execute(noop), close: async () => undefined };
+    }
+    case 'opossum':
+    case 'opossum-no-timeout': {
+      const breaker = new Opossum(noop, spec.kind === 'opossum' ? {} : { timeout: false });
+      return {
+        op: () => breaker.fire(),
+        close: async () => void breaker.shutdown(),
+      };
+    }
+    case 'cockatiel': {
+      const policy = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
+      return { op: () => policy.execute(noop), close: async () => undefined };
+    }
+  }
+}
+
+/** Runs one scenario in this process. `startAt` (epoch ms) lines up several processes. */
+export async function runScenario(spec: ScenarioSpec, startAt = Date.now()): Promise<ScenarioResult> {
+  const { op, close } = await prepare(spec);
+  const wait = startAt - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const hist = new Histogram();
+  const t0 = performance.now();
+  const measureFrom = t0 + spec.warmupMs;
+  const end = measureFrom + spec.measureMs;
+  let decisions = 0;
+  let allDecisions = 0;
+  const lane = async () => {
+    for (;;) {
+      const t = performance.now();
+      if (t >= end) return;
+      await op();
+      const done = performance.now();
+      allDecisions += 1;
+      if (t >= measureFrom && done <= end) {
+        decisions += 1;
+        hist.record((done - t) * 1e6);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.callers }, lane));
+  await close();
+  return { decisions, allDecisions, measuredMs: spec.measureMs, hist: hist.toSparse() };
+}

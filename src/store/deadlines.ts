@@ -1,0 +1,69 @@
+import { performance } from 'node:perf_hooks';
+
+interface Waiter {
+  deadline: number;
+  expire: () => void;
+}
+
+/**
+ * The calls waiting under one bound (ms). They start in order and share the bound, so their
+ * deadlines are in insertion order: one timer, armed for the oldest live call, serves them all.
+ */
+class Lane {
+  private readonly waiting = new Set<Waiter>();
+  private timer: NodeJS.Timeout | null = null;
+
+  add(w: Waiter): void {
+    this.waiting.add(w);
+    if (this.timer === null) this.arm(w.deadline);
+  }
+
+  delete(w: Waiter): void {
+    this.waiting.delete(w);
+  }
+
+  private arm(deadline: number): void {
+    this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(deadline - performance.now())));
+    // An awaited call keeps the process alive through its own socket, not through this timer.
+    this.timer.unref();
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    const now = performance.now();
+    for (const w of this.waiting) {
+      if (w.deadline > now) return this.arm(w.deadline);
+      this.waiting.delete(w);
+      w.expire();
+    }
+  };
+}
+
+/**
+ * Bounds how long a promise may take: after `ms` the returned promise rejects with `onTimeout()`
+ * (the original one is left to settle unobserved). The same contract as one setTimeout and a
+ * Promise.race per call, at a fraction of the cost: one timer per bound, re-armed only when it fires.
+ */
+export class Deadlines {
+  private readonly lanes = new Map<number, Lane>();
+
+  bound<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+    let lane = this.lanes.get(ms);
+    if (lane === undefined) this.lanes.set(ms, (lane = new Lane()));
+    const l = lane;
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = { deadline: performance.now() + ms, expire: () => reject(onTimeout()) };
+      l.add(w);
+      p.then(
+        (v) => {
+          l.delete(w);
+          resolve(v);
+        },
+        (e: unknown) => {
+          l.delete(w);
+          reject(e);
+        },
+      );
+    });
+  }
+}
