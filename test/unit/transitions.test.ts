@@ -59,9 +59,10 @@ describe('permits and generations', () => {
   });
 
   it('an expired probe lease frees its slot without counting, and its late outcome is stale', () => {
-    let { s, p } = probe(openState(), T + 300_000, 1000);
-    ({ s } = probe(s, T + 300_000));
-    ({ s } = probe(s, T + 300_000));
+    const first = probe(openState(), T + 300_000, 1000);
+    const p = first.p;
+    let s = probe(first.s, T + 300_000).s;
+    s = probe(s, T + 300_000).s;
     expect(acquire(cfg, s, T + 300_500, 1000).result).toEqual({ allowed: false, state: 'half-open', retryAfterMs: 500 });
     const again = acquire(cfg, s, T + 301_000, 1000);
     expect(again.result).toMatchObject({ allowed: true, probe: true });

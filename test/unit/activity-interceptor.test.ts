@@ -1,0 +1,136 @@
+// The breaker interceptor in the SDK's mock activity environment (no server): admission,
+// short-circuit with nextRetryDelay, error classification, and that neither a failing store
+// nor a failing transition report ever fails the activity.
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { describe, expect, it } from 'vitest';
+import { MemoryBreakerStore, parseBreakerConfig, type BreakerStore, type Transition } from '../../src';
+import { silentLogger } from '../../src/log/logger';
+import { createBreakerInterceptors, type BreakerInterceptorOptions } from '../../src/temporal/activity-interceptor';
+import { isCircuitOpenFailure } from '../../src/temporal/circuit-open-failure';
+
+// Temporal time ahead of the wall clock, as in the time-skipping server: the breaker must follow it.
+const T0 = Date.now() + 10 * 86_400_000;
+
+function setup(over: Partial<BreakerInterceptorOptions> = {}, info: Record<string, unknown> = {}) {
+  const store = new MemoryBreakerStore();
+  const reported: Transition[] = [];
+  const cfg = parseBreakerConfig({ collectorName: 'moralis', failureThreshold: 2 });
+  const interceptors = createBreakerInterceptors({
+    store,
+    breakers: new Map([['moralis', cfg]]),
+    breakerFor: { collectMoralis: 'moralis' },
+    reporter: { report: (t) => reported.push(t) },
+    logger: silentLogger,
+    ...over,
+  });
+  let scheduled = T0;
+  const run = <T>(fn: () => Promise<T>, activityType = 'collectMoralis') =>
+    new MockActivityEnvironment(
+      { activityType, currentAttemptScheduledTimestampMs: scheduled, startToCloseTimeoutMs: 30_000, ...info },
+      { interceptors: interceptors.activity },
+    ).run(fn);
+  const advance = (ms: number) => (scheduled += ms);
+  const fail = () => run(async () => {
+    throw new Error('upstream 503');
+  });
+  return { store, cfg, reported, run, advance, fail };
+}
+
+describe('breaker activity interceptor', () => {
+  it('runs unmapped activities untouched', async () => {
+    const t = setup();
+    await expect(t.run(async () => 'ok', 'somethingElse')).resolves.toBe('ok');
+    expect((await t.store.load(t.cfg)).stats.totalSuccesses).toBe(0);
+  });
+
+  it('records outcomes, opens, and short-circuits with nextRetryDelay = time to the probe', async () => {
+    const t = setup();
+    await expect(t.run(async () => 'ok')).resolves.toBe('ok');
+    await expect(t.fail()).rejects.toThrow('upstream 503');
+    await expect(t.fail()).rejects.toThrow('upstream 503');
+    expect(t.reported.map((r) => r.event)).toEqual(['opened']);
+    t.advance(120_000);
+    let ran = false;
+    const err = await t.run(async () => (ran = true)).catch((e: unknown) => e);
+    expect(ran).toBe(false);
+    expect(isCircuitOpenFailure(err)).toBe(true);
+    const failure = err as ApplicationFailure;
+    expect(failure.type).toBe('CircuitOpenError');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBeGreaterThan(179_000);
+    expect(failure.nextRetryDelay).toBeLessThanOrEqual(180_000);
+    expect((failure.details?.[0] as { state: string; collector_name: string })).toMatchObject({ state: 'open', collector_name: 'moralis' });
+  });
+
+  it('uses Temporal time: an attempt scheduled after the open period is admitted as a probe', async () => {
+    const t = setup();
+    await expect(t.fail()).rejects.toThrow();
+    await expect(t.fail()).rejects.toThrow();
+    t.advance(299_000);
+    await expect(t.run(async () => 'too early')).rejects.toThrow('is open');
+    t.advance(2_000);
+    await expect(t.run(async () => 'probe')).resolves.toBe('probe');
+    expect(t.reported.map((r) => r.event)).toEqual(['opened', 'half-opened']);
+    expect((await t.store.load(t.cfg)).halfOpen.successes).toBe(1);
+  });
+
+  it('a forced-open circuit retries after the configured recheck interval', async () => {
+    const t = setup({ forcedOpenRecheckMs: 45_000 });
+    await t.store.command(t.cfg, 'forceOpen', T0);
+    const err = (await t.run(async () => 1).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.nextRetryDelay).toBe(45_000);
+    expect(err.message).toContain('forced open');
+  });
+
+  it('does not count non-retryable application failures (the caller’s own fault) by default', async () => {
+    const t = setup();
+    for (let i = 0; i < 5; i++) {
+      await expect(t.run(async () => {
+        throw ApplicationFailure.nonRetryable('401 bad key', 'UpstreamClientError');
+      })).rejects.toThrow('401');
+    }
+    const s = await t.store.load(t.cfg);
+    expect(s.state).toBe('closed');
+    expect(s.stats.totalFailures).toBe(0);
+  });
+
+  it('lets the user classify errors', async () => {
+    const t = setup({ classifyError: (e) => ((e as Error).message.includes('quota') ? 'ignored' : 'failure') });
+    for (let i = 0; i < 3; i++) await expect(t.run(async () => { throw new Error('quota exceeded'); })).rejects.toThrow();
+    expect((await t.store.load(t.cfg)).state).toBe('closed');
+    await expect(t.fail()).rejects.toThrow();
+    await expect(t.fail()).rejects.toThrow();
+    expect((await t.store.load(t.cfg)).state).toBe('open');
+  });
+
+  it('runs the activity when the store fails, and a failing reporter fails nothing', async () => {
+    const broken: BreakerStore = {
+      kind: 'broken',
+      acquire: async () => { throw new Error('store exploded'); },
+      record: async () => { throw new Error('store exploded'); },
+      command: async () => { throw new Error('store exploded'); },
+      load: async () => { throw new Error('store exploded'); },
+    };
+    await expect(setup({ store: broken }).run(async () => 'still ran')).resolves.toBe('still ran');
+    const t = setup({ reporter: { report: () => { throw new Error('reporter down'); } } });
+    // the reporter contract is fire-and-forget; a throwing one must still not fail the call
+    await expect(t.fail()).rejects.toThrow('upstream 503');
+    await expect(t.fail()).rejects.toThrow('upstream 503');
+    expect((await t.store.load(t.cfg)).state).toBe('open');
+  });
+
+  it('leases a probe for the activity’s start-to-close timeout', async () => {
+    const t = setup({}, { startToCloseTimeoutMs: 7_000 });
+    await expect(t.fail()).rejects.toThrow();
+    await expect(t.fail()).rejects.toThrow();
+    t.advance(301_000);
+    let leaseSeen: Record<string, number> = {};
+    await t.run(async () => {
+      leaseSeen = (await t.store.load(t.cfg)).halfOpen.leases;
+    });
+    const [lease] = Object.values(leaseSeen);
+    expect(lease - (T0 + 301_000 + 7_000)).toBeGreaterThanOrEqual(0);
+    expect(lease - (T0 + 301_000 + 7_000)).toBeLessThan(1_000);
+  });
+});
