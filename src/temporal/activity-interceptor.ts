@@ -62,7 +62,11 @@ export function createBreakerInterceptors(options: BreakerInterceptorOptions): {
               if (!t) return;
               metrics.transition(t);
               logger.info(`breaker ${t.event}: ${t.from} → ${t.to}`, { breaker: name, event: t.event, timeoutSeconds: t.timeoutSeconds, activityType: ctx.info.activityType });
-              reporter.report(t, ctx.info.taskQueue);
+              try {
+                reporter.report(t, ctx.info.taskQueue);
+              } catch (e) {
+                logger.warn('breaker transition not reported', { breaker: name, error: (e as Error).message });
+              }
             };
 
             let permit: Permit | undefined;
