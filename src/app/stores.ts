@@ -14,7 +14,7 @@ export interface Stores {
 }
 
 /** The breaker and result stores the configuration asks for: Redis when `redis.url` is set, else memory. */
-export function createStores(config: AppConfig, logger: Logger): Stores {
+export function createStores(config: AppConfig, logger: Logger, options: { resultKeyPrefix?: string } = {}): Stores {
   if (!config.redis.url) {
     return { breakers: new MemoryBreakerStore(), results: new MemoryResultStore(), redis: null, close: async () => {} };
   }
@@ -30,7 +30,7 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
   });
   return {
     breakers,
-    results: new RedisResultStore({ redis }),
+    results: new RedisResultStore({ redis, keyPrefix: options.resultKeyPrefix }),
     redis,
     close: async () => {
       await breakers.close();

@@ -57,7 +57,7 @@ export async function startHarness(env: TestWorkflowEnvironment, opts: HarnessOp
     },
   );
   const logger = opts.logger ?? (process.env.TCB_TEST_LOGS ? jsonLogger('debug') : silentLogger);
-  const stores = createStores(config, logger);
+  const stores = createStores(config, logger, { resultKeyPrefix: `test-${id}:result:` });
   const breakers = breakerConfigs(config);
   await registerSearchAttributes(env.connection, config.temporal.namespace);
   const newWorker = async () =>
