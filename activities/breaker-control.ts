@@ -10,6 +10,7 @@ import type { BreakerState } from '../src/breaker/state';
 import { toStatus, type BreakerStatus } from '../src/breaker/status';
 import { openUntil, type Transition } from '../src/breaker/transitions';
 import { defaultClassifyError, type ErrorVerdict } from '../src/temporal/failure-classification';
+import { activityBreakerMetrics } from '../src/temporal/metrics';
 import { temporalClock } from '../src/temporal/time';
 import type { BreakerStore } from '../src/store/store';
 
@@ -72,13 +73,18 @@ export function createBreakerControlActivities(deps: BreakerControlDeps): Breake
       }
       const now = clock();
       const reply = await deps.store.command(cfg, command, now());
+      const metrics = activityBreakerMetrics(name);
+      if (reply.transition) metrics.transition(reply.transition);
+      metrics.state(reply.state.state);
       return snapshot(cfg, reply.state, now());
     },
 
     async readBreakerStatus({ name }) {
       const cfg = configFor(name);
       const now = clock();
-      return snapshot(cfg, await deps.store.load(cfg), now());
+      const state = await deps.store.load(cfg);
+      activityBreakerMetrics(name).state(state.state);
+      return snapshot(cfg, state, now());
     },
 
     async probeBreaker({ name }) {
@@ -90,11 +96,15 @@ export function createBreakerControlActivities(deps: BreakerControlDeps): Breake
         return { ...snapshot(cfg, await deps.store.load(cfg), now()), admitted: false, outcome: null, transitions: [] };
       }
       const transitions: Transition[] = [];
+      const metrics = activityBreakerMetrics(name);
       const reply = await deps.store.acquire(cfg, now(), deps.probeLeaseMs ?? 30_000);
       if (reply.transition) transitions.push(reply.transition);
+      if (reply.transition) metrics.transition(reply.transition);
       if (!reply.result.allowed) {
+        metrics.state(reply.result.state); // not a rejected call: the workflow's probe simply was not needed or had no slot
         return { ...snapshot(cfg, reply.state ?? (await deps.store.load(cfg)), now()), admitted: false, outcome: null, transitions };
       }
+      if (reply.result.probe) metrics.probe();
       let outcome: Outcome = 'success';
       try {
         await probe();
@@ -103,6 +113,8 @@ export function createBreakerControlActivities(deps: BreakerControlDeps): Breake
       }
       const recorded = await deps.store.record(cfg, reply.result.permit, outcome, now());
       if (recorded.transition) transitions.push(recorded.transition);
+      metrics.outcome(outcome, recorded.result.state);
+      if (recorded.transition) metrics.transition(recorded.transition);
       return { ...snapshot(cfg, recorded.state ?? (await deps.store.load(cfg)), now()), admitted: true, outcome, transitions };
     },
   };

@@ -101,7 +101,9 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
   };
 
   const publish = (next: BreakerSnapshot) => {
-    snapshot = next;
+    // Half-open has no end time: if traffic took the first probe, keep probing from here so
+    // recovery never waits for more traffic.
+    snapshot = next.status.state === 'half-open' && next.openUntilMs === null ? { ...next, openUntilMs: Date.now() } : next;
     const s = next.status;
     upsertSearchAttributes({ [BREAKER_STATE_ATTRIBUTE]: [s.state] });
     upsertMemo({

@@ -3,8 +3,8 @@
  * key is already stored, fetch, store with put-if-absent, return a small summary.
  */
 import { z } from 'zod';
-import type { ResultStore } from '../../src/results/result-store';
-import { invalidInputError, notConfiguredError, zodIssues } from './errors';
+import { InvalidResultError, type ResultStore } from '../../src/results/result-store';
+import { invalidInputError, notConfiguredError, resultStoreError, zodIssues } from './errors';
 import type { ProviderEndpointConfig, ProviderName } from './providers';
 
 /** What every collector returns to its workflow (small: the data itself stays in the store). */
@@ -61,7 +61,11 @@ export function defineCollector<S extends z.ZodType<{ idempotencyKey: string }>,
     const endpoint = rt.endpoint(source);
     if (!endpoint) throw notConfiguredError(source);
 
-    const existing = await rt.results.get<CollectedResult<Item>>(source, idempotencyKey);
+    // A result store that cannot answer fails the attempt (retried) without blaming the provider.
+    const unavailable = (op: 'read' | 'write') => (e: unknown): never => {
+      throw e instanceof InvalidResultError ? e : resultStoreError(source, op, e);
+    };
+    const existing = await rt.results.get<CollectedResult<Item>>(source, idempotencyKey).catch(unavailable('read'));
     if (existing !== undefined) {
       return { source, idempotencyKey, stored: false, items: Array.isArray(existing.items) ? existing.items.length : 0 };
     }
@@ -69,7 +73,7 @@ export function defineCollector<S extends z.ZodType<{ idempotencyKey: string }>,
     const items = await def.fetch({ endpoint, input, signal: rt.signal(), now });
     const { idempotencyKey: _key, ...request } = input as Record<string, unknown>;
     const result: CollectedResult<Item> = { source, idempotencyKey, fetchedAt: new Date(now).toISOString(), request, items };
-    const stored = await rt.results.put(source, idempotencyKey, result);
+    const stored = await rt.results.put(source, idempotencyKey, result).catch(unavailable('write'));
     return { source, idempotencyKey, stored, items: items.length };
   };
 }

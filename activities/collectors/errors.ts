@@ -7,6 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
+import { RESULT_STORE_ERROR_TYPE } from '../../src/temporal/names';
 import type { ProviderName } from './providers';
 
 export const UPSTREAM_ERROR_TYPES = {
@@ -116,6 +117,21 @@ export function notConfiguredError(provider: ProviderName): ApplicationFailure {
   return failure(UPSTREAM_ERROR_TYPES.notConfigured, true, `${provider}: no endpoint configured (providers.${provider})`, {
     provider,
     field: `providers.${provider}`,
+  });
+}
+
+/**
+ * The result store (the worker's Redis) could not be read or written: retryable, and not the
+ * provider's fault (the default failure classification does not count it against the breaker).
+ */
+export function resultStoreError(provider: ProviderName, op: 'read' | 'write', cause: unknown): ApplicationFailure {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return ApplicationFailure.create({
+    type: RESULT_STORE_ERROR_TYPE,
+    nonRetryable: false,
+    message: `${provider}: cannot ${op} the result store: ${reason}`,
+    details: [{ provider }],
+    cause: cause instanceof Error ? cause : undefined,
   });
 }
 

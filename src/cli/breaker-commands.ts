@@ -38,7 +38,12 @@ export function sendCommand(client: Client, name: string, command: BreakerComman
 }
 
 export function statusTable(statuses: BreakerStatus[]): string {
-  const table = new Table({ head: ['breaker', 'state', 'failures', 'timeout s', 'open until', 'opens', 'recoveries ok/failed', 'health'] });
+  // Colours only on a terminal (cli-table3's colours look at TERM, not at whether stdout is one).
+  const plain = !process.stdout.isTTY || 'NO_COLOR' in process.env;
+  const table = new Table({
+    head: ['breaker', 'state', 'failures', 'timeout s', 'open until', 'opens', 'recoveries ok/failed', 'health'],
+    ...(plain ? { style: { head: [], border: [] } } : {}),
+  });
   for (const s of statuses) {
     table.push([
       s.collector_name,

@@ -8,7 +8,10 @@ import { runDemo } from '../demo/run';
 
 const program = new Command('temporal-breaker')
   .description('A circuit breaker for Temporal activities, shared by a whole worker fleet through Redis')
-  .showHelpAfterError()
+  // A usage error is one line naming the problem (commander's suggestion folded in), not the help.
+  .configureOutput({
+    outputError: (str, write) => write(`temporal-breaker: ${str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+  })
   .exitOverride();
 
 program

@@ -6,11 +6,13 @@ import { breakerConfigs } from '../config/breakers';
 import type { AppConfig } from '../config/schema';
 import { defaultLogger } from '../log/logger';
 import { ensureBreakerWorkflows, registerSearchAttributes } from '../temporal/breaker-workflows';
+import { installWorkerRuntime } from '../temporal/runtime';
 import { createBreakerWorker } from '../temporal/worker';
 import { CliError } from './temporal-client';
 
 export async function runWorker(config: AppConfig): Promise<void> {
   const logger = defaultLogger;
+  await installWorkerRuntime(config, logger); // first: the SDK Runtime (metrics exporter) exists once per process
   const address = config.temporal.address;
   let connection: NativeConnection;
   try {

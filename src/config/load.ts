@@ -36,11 +36,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     } catch (e) {
       throw new ConfigError(`cannot read TCB_CONFIG_FILE '${env.TCB_CONFIG_FILE}': ${(e as Error).message}`);
     }
+    let parsed: unknown;
     try {
-      base = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new ConfigError(`TCB_CONFIG_FILE '${env.TCB_CONFIG_FILE}' is not valid JSON: ${(e as Error).message}`);
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`TCB_CONFIG_FILE '${env.TCB_CONFIG_FILE}' must hold a JSON object, not ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`);
+    }
+    base = parsed as Record<string, unknown>;
   }
   const fromEnv: Record<string, unknown> = {};
   for (const v of ENV_VARS) {
@@ -50,21 +55,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   }
   const merged = deepMerge(deepMerge(base, fromEnv), overrides);
   const { breakerNames, breakerDefaults, ...rest } = merged as { breakerNames?: string[]; breakerDefaults?: Record<string, unknown>; [k: string]: unknown };
+  const existing = (rest.breakers as Record<string, Record<string, unknown> | undefined> | undefined) ?? {};
   if (breakerNames || breakerDefaults) {
     const names = breakerNames ?? Object.keys((rest.breakers as object | undefined) ?? {});
     const fallbackNames = names.length ? names : ['moralis', 'glassnode', 'twitter', 'reddit', 'lunarcrush'];
-    const existing = (rest.breakers as Record<string, Record<string, unknown>> | undefined) ?? {};
     rest.breakers = Object.fromEntries(fallbackNames.map((n) => [n, { ...breakerDefaults, ...existing[n] }]));
   }
   const result = appConfigSchema.safeParse(rest);
   if (!result.success) {
     const byPath = new Map(ENV_VARS.map((v) => [v.path.join('.'), v.name]));
+    const defaultVarsSet = ENV_VARS.filter((v) => v.path[0] === 'breakerDefaults' && env[v.name] !== undefined);
     const issues = result.error.issues.map((i) => {
-      const path = i.path.map(String).join('.');
-      const envName = byPath.get(path);
+      let path = i.path.map(String).join('.');
+      let envName = byPath.get(path);
+      // A breaker setting that came from a BREAKER_* variable (it applies to every breaker): name
+      // the variable (for a cross-field rule: the variables involved), once for all breakers.
+      const [top, breaker, key, ...deeper] = i.path.map(String);
+      if (!envName && top === 'breakers' && key !== undefined && deeper.length === 0 && existing[breaker]?.[key] === undefined) {
+        const fromVars = defaultVarsSet.filter((v) => existing[breaker]?.[v.path[1]] === undefined);
+        const own = fromVars.filter((v) => v.path[1] === key);
+        const involved = own.length ? own : i.code === 'custom' ? fromVars.filter((v) => new RegExp(`\\b${v.path[1]}\\b`).test(i.message)) : [];
+        if (involved.length) {
+          path = `breakerDefaults.${key}`;
+          envName = involved.map((v) => v.name).join(', ');
+        }
+      }
+      // A bad breaker name: the name and the rule, not zod's bare "Invalid key in record".
+      if (i.code === 'invalid_key' && top === 'breakers') {
+        return `breakers${env.BREAKERS !== undefined ? ' (BREAKERS)' : ''}: '${breaker}': ${i.issues.map((x) => x.message).join(', ')}`;
+      }
       return `${path || '(root)'}${envName ? ` (${envName})` : ''}: ${i.message}`;
     });
-    throw new ConfigError(`invalid configuration: ${issues.join('; ')}`);
+    throw new ConfigError(`invalid configuration: ${[...new Set(issues)].join('; ')}`);
   }
   return result.data;
 }

@@ -41,7 +41,8 @@ export const appConfigSchema = z
       .strict()
       .prefault({}),
     /** Breaker name → settings; the seed's defaults fill what is left out. */
-    breakers: z.record(breakerName, breakerSettingsSchema).default(() => Object.fromEntries(PROVIDERS.map((p) => [p, {}]))),
+    // prefault, not default: zod returns a default unparsed, and the breakers must get the seed's values filled in.
+    breakers: z.record(breakerName, breakerSettingsSchema).prefault(() => Object.fromEntries(PROVIDERS.map((p) => [p, {}]))),
     /** Activity type → breaker name. Activities not listed run without a breaker. */
     /** Activity type → breaker name; by default each provider's collector runs behind its own breaker, when configured. */
     activities: z.record(z.string().min(1), breakerName).optional(),

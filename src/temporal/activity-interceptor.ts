@@ -75,13 +75,15 @@ export function createBreakerInterceptors(options: BreakerInterceptorOptions): {
               const reply = await options.store.acquire(cfg, now(), leaseMs);
               report(reply.transition);
               if (!reply.result.allowed) {
-                metrics.rejected();
+                metrics.rejected(reply.result.state);
                 const state = reply.state ?? (await options.store.load(cfg));
                 const retry = reply.result.retryAfterMs === null ? forcedRecheck : reply.result.state === 'half-open' ? Math.min(reply.result.retryAfterMs, halfOpenRecheck) : reply.result.retryAfterMs;
+                logger.info('call short-circuited', { breaker: name, activityType: ctx.info.activityType, state: reply.result.state, retryInMs: retry });
                 throw circuitOpenFailure(toStatus(cfg, state, now()), Math.max(1, retry));
               }
               permit = reply.result.permit;
               if (reply.result.probe) metrics.probe();
+              metrics.state(reply.result.state);
             } catch (e) {
               if (permit === undefined && (e as { type?: string }).type === 'CircuitOpenError') throw e;
               // The breaker must never be the reason an activity fails: run it unguarded.
@@ -92,7 +94,7 @@ export function createBreakerInterceptors(options: BreakerInterceptorOptions): {
             const finish = async (outcome: 'success' | 'failure' | 'ignored') => {
               try {
                 const reply = await options.store.record(cfg, permit!, outcome, now());
-                metrics.outcome(outcome);
+                metrics.outcome(outcome, reply.result.state);
                 report(reply.transition);
               } catch (e) {
                 logger.error('breaker outcome not recorded', { breaker: name, outcome, error: (e as Error).message });
