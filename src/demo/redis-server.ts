@@ -1,0 +1,52 @@
+/** A throwaway redis-server for the demo: from PATH (or REDIS_SERVER_PATH), no persistence, a free port. */
+import { connect } from 'node:net';
+import { findOnPath, freePort, sleep, spawnManaged, type ManagedProcess } from './processes';
+
+export interface DemoRedis {
+  url: string;
+  process: ManagedProcess;
+  executable: string;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
+    });
+  });
+}
+
+/** The redis-server executable to use, or null when there is none. */
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.REDIS_SERVER_PATH || findOnPath('redis-server', env);
+}
+
+/** Starts redis-server and resolves once it answers PING; null when there is no redis-server. */
+export async function startDemoRedis(signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<DemoRedis | null> {
+  const executable = findRedisServer(env);
+  if (!executable) return null;
+  const port = await freePort();
+  // prettier-ignore
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning'];
+  const proc = await spawnManaged('redis-server', executable, args);
+  const deadline = Date.now() + 10_000;
+  while (!(await ping(port))) {
+    if (proc.done() || signal.aborted || Date.now() > deadline) {
+      await proc.stop(1000);
+      if (signal.aborted) throw new Error('aborted');
+      throw new Error(`redis-server (${executable}) did not start on port ${port}: ${proc.output() || 'no output'}`);
+    }
+    await sleep(25);
+  }
+  return { url: `redis://127.0.0.1:${port}`, process: proc, executable };
+}
