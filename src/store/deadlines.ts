@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 interface Waiter {
   deadline: number;
   expire: () => void;
+  settled: boolean;
 }
 
 /**
@@ -31,10 +32,22 @@ class Lane {
   private readonly fire = (): void => {
     this.timer = null;
     const now = performance.now();
+    const due: Waiter[] = [];
     for (const w of this.waiting) {
-      if (w.deadline > now) return this.arm(w.deadline);
+      if (w.deadline > now) {
+        this.arm(w.deadline);
+        break;
+      }
       this.waiting.delete(w);
-      w.expire();
+      due.push(w);
+    }
+    // Timers run before I/O in an event-loop turn: when the loop was busy past a deadline, an answer
+    // that arrived in time may be waiting unread. It is read in this turn's poll phase; expire only
+    // what is still unsettled after it (setImmediate runs right after that phase).
+    if (due.length > 0) {
+      setImmediate(() => {
+        for (const w of due) if (!w.settled) w.expire();
+      });
     }
   };
 }
@@ -52,14 +65,16 @@ export class Deadlines {
     if (lane === undefined) this.lanes.set(ms, (lane = new Lane()));
     const l = lane;
     return new Promise<T>((resolve, reject) => {
-      const w: Waiter = { deadline: performance.now() + ms, expire: () => reject(onTimeout()) };
+      const w: Waiter = { deadline: performance.now() + ms, expire: () => reject(onTimeout()), settled: false };
       l.add(w);
       p.then(
         (v) => {
+          w.settled = true;
           l.delete(w);
           resolve(v);
         },
         (e: unknown) => {
+          w.settled = true;
           l.delete(w);
           reject(e);
         },

@@ -99,15 +99,26 @@ export class RedisBreakerStore implements BreakerStore {
     // No await between deciding "not Redis" and counting locally (below): resync's final drain cannot miss it.
     const use = this.useRedis(cfg.collectorName);
     if (use === true || (use !== false && (await use))) {
+      // A permit the fallback issued belongs to no period Redis knows (its call outlived the
+      // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
+      const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
+      const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
       try {
-        // A permit the fallback issued belongs to no period Redis knows (its call outlived the
-        // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
-        const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
-        const reply = this.checked(cfg, await this.withTimeout(this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now)));
+        const reply = this.checked(cfg, await this.withTimeout(sent));
         if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
         return reply;
       } catch (e) {
         this.markDown(e, cfg.collectorName);
+        if (e instanceof StoreUnavailableError) {
+          // Only the reply is late: the script was sent and may well have counted the outcome.
+          // Count it locally (for the merge) only if it turns out not to have run, or it would
+          // be counted twice.
+          sent.then(
+            () => undefined,
+            () => this.countLate(cfg, outcome),
+          );
+          return this.fallback.store.record(cfg, permit, outcome, now);
+        }
       }
     }
     // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
@@ -143,6 +154,13 @@ export class RedisBreakerStore implements BreakerStore {
 
   async close(): Promise<void> {
     if (this.resyncing) await this.resyncing;
+    // Outcomes counted locally (during an outage, or after a call timed out) would otherwise be
+    // lost with this process: merge them while the client can still reach Redis.
+    if (this.fallback.hasPending() && this.redis.status === 'ready') {
+      await this.mergeCounted().catch((e: unknown) =>
+        this.log.error('outcomes counted during the outage could not be merged before closing', { error: (e as Error).message }),
+      );
+    }
   }
 
   private checked<R extends { repaired: string }>(cfg: BreakerConfig, reply: R): R {
@@ -236,12 +254,24 @@ export class RedisBreakerStore implements BreakerStore {
   private async mergeCounted(): Promise<void> {
     const batch = this.fallback.drain();
     for (const [i, entry] of batch.entries()) {
+      const sent = this.script.merge(this.key(entry.cfg.collectorName), entry.cfg, Date.now(), entry.successes, entry.failures);
       try {
-        await this.withTimeout(this.script.merge(this.key(entry.cfg.collectorName), entry.cfg, Date.now(), entry.successes, entry.failures), 5 * this.timeoutMs);
+        await this.withTimeout(sent, 5 * this.timeoutMs);
       } catch (e) {
-        for (const unmerged of batch.slice(i)) this.fallback.restore(unmerged);
+        for (const unmerged of batch.slice(i + 1)) this.fallback.restore(unmerged);
+        // A merge whose reply is only late may have run: put it back only if it did not.
+        if (e instanceof StoreUnavailableError) sent.catch(() => this.fallback.restore(entry));
+        else this.fallback.restore(entry);
         throw e;
       }
+    }
+  }
+
+  /** An outcome whose record turned out not to have reached Redis: counted locally, merged as soon as Redis serves again. */
+  private countLate(cfg: BreakerConfig, outcome: Outcome): void {
+    this.fallback.count(cfg, outcome);
+    if (this.downSince === null && !this.resyncing && this.redis.status === 'ready') {
+      this.mergeCounted().catch(() => undefined); // what is not merged stays pending for the next resync
     }
   }
 }

@@ -74,9 +74,8 @@ describe('SIGKILL the worker that holds the half-open probe permit', () => {
     toClean.push(
       await env.client.workflow.start(BREAKER_WORKFLOW_TYPE, { taskQueue: `parked-${id}`, workflowId: breakerWorkflowId('moralis'), args: [{ name: 'moralis' }] }),
     );
-    let victim: FleetWorker;
-    let survivor: FleetWorker;
-    [victim, survivor] = [fleet.start({ TEMPORAL_TASK_QUEUE: queueA }, 'victim'), fleet.start({ TEMPORAL_TASK_QUEUE: queueB }, 'survivor')];
+    const victim: FleetWorker = fleet.start({ TEMPORAL_TASK_QUEUE: queueA }, 'victim');
+    const survivor: FleetWorker = fleet.start({ TEMPORAL_TASK_QUEUE: queueB }, 'survivor');
     await Promise.all([victim.ready(), survivor.ready()]);
 
     // 1. Open the circuit: three failures in a row on the victim's collector.

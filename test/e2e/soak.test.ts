@@ -105,7 +105,9 @@ describe(`soak: ${EXECUTIONS} collector activity executions, ${WORKERS} worker p
     // Quiet: nothing in flight, and the counters stable (a breaker workflow may still be probing).
     const snapshot = async () => {
       const sims = (await sim.control.stats()).providers;
-      const states = Object.fromEntries(await Promise.all(PROVIDERS.map(async (p) => [p, JSON.parse((await redis.get(keyPrefix + p)) ?? 'null') as BreakerState])));
+      const states = Object.fromEntries(
+        await Promise.all(PROVIDERS.map(async (p) => [p, JSON.parse((await redis.get(keyPrefix + p)) ?? 'null') as BreakerState | null] as const)),
+      ) as Record<Provider, BreakerState | null>;
       return { sims, states, key: JSON.stringify([sims, Object.values(states).map((s) => s?.stats)]) };
     };
     let last = await snapshot();

@@ -318,6 +318,24 @@ describe('Redis stopped and restarted mid-test', () => {
     expect(totals.successes - recorded).toBeLessThanOrEqual(LANES);
   }, 30_000);
 
+  it('merges the outcomes counted locally when the store is closed, so a shutdown loses none', async () => {
+    const name = uniqueName('close-merges');
+    const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 10 }, store);
+    await call(breaker, 'success', T0);
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      await call(breaker, 'success', T0 + 1); // times out: counted by the fallback
+      expect(store.degraded).toBe(true);
+      await call(breaker, 'failure', T0 + 2);
+      await call(breaker, 'success', T0 + 3);
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+    // The process shuts down before any call gave the store a chance to resync.
+    await store.close();
+    expect(await redisTotals(name)).toEqual({ state: 'closed', successes: 3, failures: 1 });
+  }, 30_000);
+
   it('names the breaker in the outage log when the client is already disconnected', async () => {
     const name = uniqueName('named');
     const breaker = new CircuitBreaker({ collectorName: name }, store);
