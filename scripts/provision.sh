@@ -6,7 +6,8 @@
 #   - the Java time-skipping test server (io.temporal:temporal-test-server) resolved with mvn,
 #     wrapped in an executable launcher and given a class-data-sharing archive so it answers
 #     on its port well inside the 5 s the SDK allows;
-#   - redis-server from Debian when it is missing.
+#   - redis-server from Debian when it is missing;
+#   - chromium from Debian when it is missing (the Web UI browser test drives it via playwright-core).
 #
 # Idempotent: everything is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/temporal-circuit-breaker
 # (override with TCB_CACHE_DIR) and a second run only checks the cache. It writes env.sh there,
@@ -78,6 +79,16 @@ else
 fi
 REDIS_SERVER_PATH="$(command -v redis-server)"
 REDIS_VERSION="$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+
+# chromium (Debian): the browser test's headless browser (never a download)
+step=$(now_ms)
+if [ -x /usr/bin/chromium ]; then
+  log "chromium: present (/usr/bin/chromium), nothing to do [$(since "$step")]"
+else
+  apt_install chromium
+  [ -x /usr/bin/chromium ] || die "/usr/bin/chromium still missing after apt-get install chromium"
+  log "chromium: installed from Debian [$(since "$step")]"
+fi
 
 # --------------------------------------------------------------------------------------------
 # 2. Temporal CLI (dev server + Web UI) from the Go module proxy
