@@ -1,11 +1,17 @@
 // Soak: N collector activity executions (SOAK_ACTIVITIES, default 2000; 10000 for the full run)
 // across 4 worker processes sharing breaker state through Redis, against a flaky simulator (20%
-// random errors on every provider) with two provider outages on the way. Afterwards:
+// random errors on every provider) with two provider outages (moralis, then twitter) on the way.
+// Afterwards:
 // - no activity result lost or stored twice: per source, the result store holds exactly one result
-//   per collected cycle (its counter equals its keys; the keys are exactly the expected ones);
+//   per collected (workflow, cycle, source) and nothing else (its counter equals its keys);
 // - each breaker's statistics equal the simulator's counters exactly: total_successes == the 2xx
 //   answers, total_failures == the error answers, for that provider (rejected calls never reach
 //   the simulator, and every call that does is counted once, by one worker).
+// The two outage providers run under the `skip` policy (an open circuit skips the cycle; three
+// attempts for ordinary errors), the other three under `wait` (every cycle collected in the end).
+// Under `wait`, each rejection while a circuit is open is an activity attempt, so an activity that
+// waited through an outage retries its next ordinary error after up to the retry policy's 1-minute
+// maximum interval: fine in production, too slow for a CI soak.
 // The breaker workflows' own recovery probes are real calls too: they appear on both sides, and
 // their results are stored under `probe:` keys, counted apart.
 import { randomUUID } from 'node:crypto';
@@ -14,16 +20,17 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDERS, type Provider } from '../../src/providers';
 import type { BreakerState } from '../../src/breaker/state';
+import { PROVIDERS, type Provider } from '../../src/providers';
 import { startSimulator, type ProviderStats, type Simulator } from '../../src/sim';
-import type { CollectorTotals } from '../../workflows/collectors';
+import type { CollectorProgress, CollectorTotals, OpenCircuitPolicy } from '../../workflows/collectors';
 import { activityFailures, Fleet, simulatorEnv, storedResults, tally, waitFor } from '../helpers/fleet';
 import { newRedis, startRedisServer, type RedisServer } from '../helpers/redis';
 import { createDevServerEnv } from '../helpers/temporal-env';
 
 const ACTIVITIES = Number(process.env.SOAK_ACTIVITIES ?? 2000);
 const WORKERS = 4;
+// 10 cycles × 5 sources = 50 records: exactly what a collector's progress query keeps (`recent`).
 const CYCLES = 10;
 const WORKFLOWS = Math.ceil(ACTIVITIES / (CYCLES * PROVIDERS.length));
 const EXECUTIONS = WORKFLOWS * CYCLES * PROVIDERS.length;
@@ -31,6 +38,9 @@ const OUTAGES: { provider: Provider; atFraction: number; seconds: number }[] = [
   { provider: 'moralis', atFraction: 0.25, seconds: 4 },
   { provider: 'twitter', atFraction: 0.6, seconds: 4 },
 ];
+const POLICY: Record<Provider, OpenCircuitPolicy> = Object.fromEntries(
+  PROVIDERS.map((p) => [p, OUTAGES.some((o) => o.provider === p) ? 'skip' : 'wait']),
+) as Record<Provider, OpenCircuitPolicy>;
 const id = randomUUID().slice(0, 8);
 const taskQueue = `soak-${id}`;
 const keyPrefix = `soak-${id}:cb_state:`;
@@ -80,7 +90,7 @@ describe(`soak: ${EXECUTIONS} collector activity executions, ${WORKERS} worker p
         await env.client.workflow.start('onChainCollectorWorkflow', {
           taskQueue,
           workflowId: `soak-${i}-${id}`,
-          args: [{ sources: [...PROVIDERS], intervalSeconds: 1, maxCycles: CYCLES, startToCloseSeconds: 10 }],
+          args: [{ sources: [...PROVIDERS], policy: POLICY, intervalSeconds: 1, maxCycles: CYCLES, startToCloseSeconds: 10 }],
         }),
       );
     }
@@ -98,9 +108,14 @@ describe(`soak: ${EXECUTIONS} collector activity executions, ${WORKERS} worker p
     const totals = await done;
     const finishedAt = Date.now();
 
-    // Every cycle of every workflow collected every source (wait policy: nothing skipped or lost).
+    // Every (workflow, cycle, source) has an outcome; the `wait` sources were all collected.
     const sum = totals.reduce((a, t) => ({ cycles: a.cycles + t.cycles, collected: a.collected + t.collected, skipped: a.skipped + t.skipped, failed: a.failed + t.failed }));
-    expect(sum).toEqual({ cycles: WORKFLOWS * CYCLES, collected: EXECUTIONS, skipped: 0, failed: 0 });
+    expect(sum.cycles).toBe(WORKFLOWS * CYCLES);
+    expect(sum.collected + sum.skipped + sum.failed).toBe(EXECUTIONS);
+    const records = (await Promise.all(handles.map(async (h) => ((await h.query<CollectorProgress>('progress')).recent).map((r) => ({ ...r, key: `${h.workflowId}:${r.cycle}:${r.source}` }))))).flat();
+    expect(records).toHaveLength(EXECUTIONS);
+    const outcomes = Object.fromEntries(PROVIDERS.map((p) => [p, tally(records.filter((r) => r.source === p), (r) => r.outcome)]));
+    for (const p of PROVIDERS) if (POLICY[p] === 'wait') expect({ [p]: outcomes[p] }).toEqual({ [p]: { collected: WORKFLOWS * CYCLES } });
 
     // Quiet: nothing in flight, and the counters stable (a breaker workflow may still be probing).
     const snapshot = async () => {
@@ -140,16 +155,28 @@ describe(`soak: ${EXECUTIONS} collector activity executions, ${WORKERS} worker p
       ).toEqual({ [p]: { successes: okOf(s), failures: errorsOf(s) } });
       expect(last.states[p]!.state).toBe('closed');
 
-      // No result lost or stored twice: the counter equals the number of stored keys, and the
-      // collectors' keys are exactly one per (workflow, cycle).
+      // No result lost or stored twice: one stored result per collected (workflow, cycle, source),
+      // none for a skipped or failed one, and the counter equals the keys.
       const { count, keys } = await storedResults(redis, p);
       const probeKeys = keys.filter((k) => k.startsWith('probe:'));
       const cycleKeys = keys.filter((k) => !k.startsWith('probe:'));
-      const expected = handles.flatMap((h) => Array.from({ length: CYCLES }, (_, c) => `${h.workflowId}:${c}:${p}`)).sort();
-      expect(cycleKeys.length).toBe(WORKFLOWS * CYCLES);
-      expect(cycleKeys).toEqual(expected);
+      const collected = records.filter((r) => r.source === p && r.outcome === 'collected').map((r) => r.key).sort();
+      expect(cycleKeys.length).toBe(collected.length);
+      expect(cycleKeys).toEqual(collected);
       expect(count).toBe(keys.length);
-      report[p] = { calls: s.calls, byStatus: s.byStatus, totalSuccesses: st.totalSuccesses, totalFailures: st.totalFailures, opens: st.circuitOpens, recoveries: st.successfulRecoveries, failedRecoveries: st.failedRecoveries, stored: count, probeResults: probeKeys.length };
+      report[p] = {
+        policy: POLICY[p],
+        outcomes: outcomes[p],
+        calls: s.calls,
+        byStatus: s.byStatus,
+        totalSuccesses: st.totalSuccesses,
+        totalFailures: st.totalFailures,
+        opens: st.circuitOpens,
+        recoveries: st.successfulRecoveries,
+        failedRecoveries: st.failedRecoveries,
+        stored: count,
+        probeResults: probeKeys.length,
+      };
     }
     for (const o of OUTAGES) expect(last.states[o.provider]!.stats.circuitOpens, `${o.provider} opened during its outage`).toBeGreaterThanOrEqual(1);
 
@@ -162,7 +189,8 @@ describe(`soak: ${EXECUTIONS} collector activity executions, ${WORKERS} worker p
     console.info(
       `[soak] ${EXECUTIONS} activity executions (${WORKFLOWS} workflows × ${CYCLES} cycles × ${PROVIDERS.length} sources) on ${WORKERS} workers in ${seconds.toFixed(1)} s ` +
         `(${(EXECUTIONS / seconds).toFixed(0)}/s; workers ready in ${((readyAt - started) / 1000).toFixed(1)} s); ${calls} simulator calls; ` +
-        `failed attempts by type ${JSON.stringify(byType)}; store fallbacks ${degraded.length} (${anomalies.length} anomaly lines)\n[soak] per provider ${JSON.stringify(report)}`,
+        `outcomes ${JSON.stringify(sum)}; failed attempts by type ${JSON.stringify(byType)}; store fallbacks ${degraded.length} (${anomalies.length} anomaly lines)\n` +
+        `[soak] per provider ${JSON.stringify(report)}`,
     );
   });
 });
