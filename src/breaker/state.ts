@@ -41,7 +41,7 @@ export const breakerStateSchema = z.object({
     leases: z.record(z.string().regex(/^\d+$/), instant),
   }),
   stats: statisticsSchema,
-});
+}).refine((s) => s.state !== 'open' || s.openedAt !== null, { error: 'openedAt: an open circuit needs its opening time', path: ['openedAt'] });
 
 export type BreakerState = z.infer<typeof breakerStateSchema>;
 export type BreakerStatistics = BreakerState['stats'];

@@ -138,6 +138,9 @@ describe('serialization', () => {
     const bad = decodeState(JSON.stringify({ ...s, state: 'sideways' }));
     expect(bad).toMatchObject({ ok: false, stats: s.stats });
     if (!bad.ok) expect(bad.reason).toContain('state');
+    const noOpening = decodeState(JSON.stringify({ ...s, openedAt: null }));
+    expect(noOpening).toMatchObject({ ok: false, stats: s.stats });
+    if (!noOpening.ok) expect(noOpening.reason).toContain('openedAt: an open circuit needs its opening time');
   });
 });
 

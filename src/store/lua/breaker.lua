@@ -89,6 +89,7 @@ local function invalid(s)
   for id, exp in pairs(h.leases) do
     if type(id) ~= 'string' or not string.match(id, '^%d+$') or not isCount(exp) then return 'halfOpen.leases: malformed' end
   end
+  if s.state == 'open' and s.openedAt == NULL then return 'openedAt: an open circuit needs its opening time' end
   if not validStats(s.stats) then return 'stats: malformed' end
   return nil
 end
