@@ -19,7 +19,13 @@ export function createStores(config: AppConfig, logger: Logger, options: { resul
     return { breakers: new MemoryBreakerStore(), results: new MemoryResultStore(), redis: null, close: async () => {} };
   }
   // No offline queue: a command is sent now or not at all, so an outage never replays old outcomes.
-  const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+  const redis = new Redis(config.redis.url, {
+    enableOfflineQueue: false,
+    // a command in flight when the connection drops is not sent again: an outcome counts once
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+  });
   redis.on('error', (e: Error) => logger.debug('redis client error', { error: e.message }));
   const breakers = new RedisBreakerStore({
     redis,
