@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { freePort } from '../dev/net';
 import { delimiter, join } from 'node:path';
 
 export interface ManagedProcess {
@@ -106,19 +107,9 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
   return null;
 }
 
-/** A port nobody listens on right now (127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+
+/** Can we bind `port` on 127.0.0.1 and does nobody answer on localhost? */
+export { freePort };
 
 /** Can we bind `port` on 127.0.0.1 and does nobody answer on localhost? */
 export async function portIsFree(port: number): Promise<boolean> {

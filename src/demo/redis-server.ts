@@ -1,5 +1,5 @@
 /** A throwaway redis-server for the demo: from PATH (or REDIS_SERVER_PATH), no persistence, a free port. */
-import { connect } from 'node:net';
+import { pingRedis } from '../dev/net';
 import { findOnPath, freePort, sleep, spawnManaged, type ManagedProcess } from './processes';
 
 export interface DemoRedis {
@@ -8,23 +8,6 @@ export interface DemoRedis {
   executable: string;
 }
 
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let data = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      data += chunk.toString();
-      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
-    });
-  });
-}
 
 /** The redis-server executable to use, or null when there is none. */
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -40,7 +23,7 @@ export async function startDemoRedis(signal: AbortSignal, env: NodeJS.ProcessEnv
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'no', '--loglevel', 'warning'];
   const proc = await spawnManaged('redis-server', executable, args);
   const deadline = Date.now() + 10_000;
-  while (!(await ping(port))) {
+  while (!(await pingRedis(port))) {
     if (proc.done() || signal.aborted || Date.now() > deadline) {
       await proc.stop(1000);
       if (signal.aborted) throw new Error('aborted');

@@ -4,8 +4,10 @@
  * workers. Tests that kill and restart Redis start their own with startRedisServer().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import Redis, { type RedisOptions } from 'ioredis';
+import { freePort, pingRedis } from '../../src/dev/net';
+
+export { freePort };
 
 /** Set by the globalSetup when it could not start redis-server; redisUrl() throws it. */
 export const REDIS_UNAVAILABLE_ENV = 'TCB_REDIS_UNAVAILABLE';
@@ -44,36 +46,7 @@ export interface RedisServer {
 
 const running = new Set<RedisServer>();
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let data = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      data += chunk.toString();
-      if (data.includes('\r\n')) done(data.startsWith('+PONG'));
-    });
-  });
-}
 
 function waitForExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -115,7 +88,7 @@ export async function startRedisServer(opts: { port?: number; args?: string[] } 
     if (child.exitCode !== null) {
       throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}: ${output.trim()}. ${REDIS_HINT}`);
     }
-    if (await ping(port)) break;
+    if (await pingRedis(port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server did not answer PING on port ${port} within 10 s: ${output.trim()}`);
