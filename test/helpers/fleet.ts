@@ -12,28 +12,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type Redis from 'ioredis';
-import { join } from 'node:path';
-import { ENV_VARS } from '../../src/config/env';
 import { PROVIDERS } from '../../src/providers';
 import type { Simulator } from '../../src/sim';
 import { repoRoot } from './paths';
 
-export const CLI = join(repoRoot, 'bin/temporal-breaker.js');
-
-export type EnvVars = Record<string, string | undefined>;
-
-/** The parent's environment without configuration variables, overlaid with `vars`. */
-export function cleanEnv(vars: EnvVars = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const v of ENV_VARS) delete env[v.name];
-  delete env.TCB_LOG_LEVEL;
-  env.NO_COLOR = '1';
-  for (const [k, v] of Object.entries(vars)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
-}
+// One way to build a child's environment and find the CLI, shared with processes.ts.
+export { CLI_BIN as CLI, childEnv as cleanEnv, type ChildEnv as EnvVars } from './processes';
+import { CLI_BIN as CLI, childEnv as cleanEnv, type ChildEnv as EnvVars } from './processes';
 
 /** `<PROVIDER>_BASE_URL` and `<PROVIDER>_API_KEY` of every provider, pointing at the simulator. */
 export function simulatorEnv(sim: Simulator): EnvVars {

@@ -24,6 +24,7 @@ export function childEnv(vars: ChildEnv = {}): NodeJS.ProcessEnv {
   for (const v of ENV_VARS) delete env[v.name];
   // Output as on a plain pipe: no colour codes (vitest's FORCE_COLOR would put them in tables).
   delete env.FORCE_COLOR;
+  delete env.TCB_LOG_LEVEL;
   env.NO_COLOR = '1';
   for (const [k, v] of Object.entries(vars)) {
     if (v === undefined) delete env[k];
