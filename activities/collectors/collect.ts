@@ -15,6 +15,8 @@ export interface CollectorSummary {
   stored: boolean;
   /** Items fetched (or, when already stored, items in the stored result). */
   items: number;
+  /** false when the stored result was returned without calling the provider: the breaker does not count it. */
+  upstreamCalled: boolean;
 }
 
 /** What a collector stores under (source, idempotencyKey). */
@@ -67,13 +69,13 @@ export function defineCollector<S extends z.ZodType<{ idempotencyKey: string }>,
     };
     const existing = await rt.results.get<CollectedResult<Item>>(source, idempotencyKey).catch(unavailable('read'));
     if (existing !== undefined) {
-      return { source, idempotencyKey, stored: false, items: Array.isArray(existing.items) ? existing.items.length : 0 };
+      return { source, idempotencyKey, stored: false, items: Array.isArray(existing.items) ? existing.items.length : 0, upstreamCalled: false };
     }
     const now = rt.clock();
     const items = await def.fetch({ endpoint, input, signal: rt.signal(), now });
     const { idempotencyKey: _key, ...request } = input as Record<string, unknown>;
     const result: CollectedResult<Item> = { source, idempotencyKey, fetchedAt: new Date(now).toISOString(), request, items };
     const stored = await rt.results.put(source, idempotencyKey, result).catch(unavailable('write'));
-    return { source, idempotencyKey, stored, items: items.length };
+    return { source, idempotencyKey, stored, items: items.length, upstreamCalled: true };
   };
 }

@@ -6,6 +6,7 @@ import type { BreakerConfig } from '../breaker/config';
 import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
 import type { BreakerState, CircuitStateName } from '../breaker/state';
 import type { Decision, RecordResult, Transition, TransitionEvent } from '../breaker/transitions';
+import { SnapshotDecisions } from './snapshot-decision';
 import type { StoreReply } from './store';
 
 const LUA = readFileSync(join(__dirname, 'lua', 'breaker.lua'), 'utf8');
@@ -17,6 +18,7 @@ type Reply = (string | number)[];
 export class BreakerScript {
   /** The script's settings argument, built once per (frozen) config object. */
   private readonly settingsOf = new WeakMap<BreakerConfig, string>();
+  private readonly snapshots = new SnapshotDecisions();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -48,7 +50,21 @@ export class BreakerScript {
     return s;
   }
 
+  /** One GET when the decision changes nothing (see SnapshotDecisions), else one script call. */
   async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
+    let raw: string | null | undefined;
+    try {
+      raw = await this.redis.get(key);
+    } catch (e) {
+      if (!String((e as Error)?.message).startsWith('WRONGTYPE')) throw e;
+      // left to the script, which replaces the value and reports it
+    }
+    const decided = raw === undefined ? null : this.snapshots.decide(key, cfg, raw, now, leaseMs);
+    if (decided) return { ...decided, repaired: '' };
+    return this.acquireScripted(key, cfg, now, leaseMs);
+  }
+
+  private async acquireScripted(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
     const r = await this.run(key, 'acquire', now, cfg, leaseMs);
     if (r.length === 2) {
       // The hot path: admitted in the closed state.

@@ -29,6 +29,9 @@ export interface RedisBreakerStoreOptions {
   logger?: Logger;
 }
 
+/** Logged (warn) for each outcome whose record lost its connection in flight; see warnIfUncertain. */
+export const UNCERTAIN_OUTCOME_MESSAGE = 'outcome sent to Redis but unanswered when the connection dropped: counted locally, so counted twice if Redis had run it';
+
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
@@ -48,6 +51,7 @@ export class RedisBreakerStore implements BreakerStore {
   private downSince: number | null = null;
   private nextRetryAt = 0;
   private resyncing: Promise<void> | null = null;
+  private becomingReady: Promise<boolean> | null = null;
   private readonly deadlines = new Deadlines();
 
   constructor(options: RedisBreakerStoreOptions) {
@@ -115,10 +119,11 @@ export class RedisBreakerStore implements BreakerStore {
           // be counted twice.
           sent.then(
             () => undefined,
-            () => this.countLate(cfg, outcome),
+            (late: unknown) => this.countLate(cfg, outcome, late),
           );
           return this.fallback.store.record(cfg, permit, outcome, now);
         }
+        this.warnIfUncertain(cfg, outcome, e);
       }
     }
     // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
@@ -200,7 +205,8 @@ export class RedisBreakerStore implements BreakerStore {
   private async waitReady(breaker: string): Promise<boolean> {
     const status = this.redis.status;
     if (status !== 'end' && status !== 'close') {
-      const ready = await new Promise<boolean>((resolve) => {
+      // One listener for every call waiting on the same connection attempt.
+      this.becomingReady ??= new Promise<boolean>((resolve) => {
         const onReady = () => {
           clearTimeout(timer);
           resolve(true);
@@ -210,8 +216,8 @@ export class RedisBreakerStore implements BreakerStore {
           resolve(false);
         }, this.timeoutMs);
         this.redis.once('ready', onReady);
-      });
-      if (ready) return true;
+      }).finally(() => (this.becomingReady = null));
+      if (await this.becomingReady) return true;
     }
     this.markDown(new Error(`client status is '${this.redis.status}'`), breaker);
     return false;
@@ -267,8 +273,20 @@ export class RedisBreakerStore implements BreakerStore {
     }
   }
 
+  /**
+   * A record that was written to the socket and then lost its connection may or may not have run
+   * in Redis; it is counted locally, so it may be counted twice. Said once per such outcome, so
+   * an operator (and the fault tests) can bound the difference.
+   */
+  private warnIfUncertain(cfg: BreakerConfig, outcome: Outcome, error: unknown): void {
+    const message = (error as Error)?.message ?? String(error);
+    if (message.includes("Stream isn't writeable")) return; // never sent
+    this.log.warn(UNCERTAIN_OUTCOME_MESSAGE, { breaker: cfg.collectorName, outcome, error: message });
+  }
+
   /** An outcome whose record turned out not to have reached Redis: counted locally, merged as soon as Redis serves again. */
-  private countLate(cfg: BreakerConfig, outcome: Outcome): void {
+  private countLate(cfg: BreakerConfig, outcome: Outcome, error: unknown): void {
+    this.warnIfUncertain(cfg, outcome, error);
     this.fallback.count(cfg, outcome);
     if (this.downSince === null && !this.resyncing && this.redis.status === 'ready') {
       this.mergeCounted().catch(() => undefined); // what is not merged stays pending for the next resync

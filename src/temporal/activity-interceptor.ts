@@ -8,6 +8,7 @@ import { defaultLogger, type Logger } from '../log/logger';
 import type { BreakerStore } from '../store/store';
 import { circuitOpenFailure } from './circuit-open-failure';
 import { defaultClassifyError, type ErrorVerdict } from './failure-classification';
+import { defaultClassifyResult, type ResultVerdict } from './result-classification';
 import { signalingReporter, type TransitionReporter } from './transition-reporter';
 import { temporalClock } from './time';
 import { breakerMetrics } from './metrics';
@@ -19,6 +20,8 @@ export interface BreakerInterceptorOptions {
   /** Activity type → breaker name, or a function of the activity's info. No breaker: the activity runs untouched. */
   breakerFor: Readonly<Record<string, string>> | ((info: Info) => string | undefined);
   classifyError?: (error: unknown) => ErrorVerdict;
+  /** Whether a completed activity counts as a success; default: `{ upstreamCalled: false }` is ignored. */
+  classifyResult?: (result: unknown) => ResultVerdict;
   /** Retry delay for activities rejected by a forced-open circuit (it has no end time). Default 60 s. */
   forcedOpenRecheckMs?: number;
   /** Cap on the retry delay while every half-open probe slot is taken. Default 5 s. */
@@ -37,6 +40,7 @@ export interface BreakerInterceptorOptions {
 export function createBreakerInterceptors(options: BreakerInterceptorOptions): { activity: ActivityInterceptorsFactory[] } {
   const logger = options.logger ?? defaultLogger;
   const classify = options.classifyError ?? defaultClassifyError;
+  const classifyResult = options.classifyResult ?? defaultClassifyResult;
   const resolve =
     typeof options.breakerFor === 'function' ? options.breakerFor : (info: Info) => (options.breakerFor as Record<string, string>)[info.activityType];
   const forcedRecheck = options.forcedOpenRecheckMs ?? 60_000;
@@ -107,7 +111,7 @@ export function createBreakerInterceptors(options: BreakerInterceptorOptions): {
               await finish(classify(error));
               throw error;
             }
-            await finish('success');
+            await finish(classifyResult(result));
             return result;
           },
         };

@@ -1,7 +1,8 @@
 // `kill -9` the redis-server under a fleet of two worker processes while collectors run, restart it
 // on the same port a few seconds later: no activity fails because of the breaker store, no worker
 // crashes, every worker that lost Redis resyncs, and afterwards each breaker's totals in Redis
-// equal what the simulator answered, the outcomes counted during the outage included.
+// equal what the simulator answered, the outcomes counted during the outage included (a record
+// in flight at the kill, which the store reports as uncertain, is the only allowed excess).
 //
 // The redis-server is private to this file and persists with appendfsync=always, as a production
 // Redis holding breaker state would: what was written before the kill survives it, so the totals
@@ -17,6 +18,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BreakerState } from '../../src/breaker/state';
 import { startSimulator, type ProviderStats, type SimProvider, type Simulator } from '../../src/sim';
+import { UNCERTAIN_OUTCOME_MESSAGE } from '../../src/store/redis-store';
 import { RESULT_STORE_ERROR_TYPE } from '../../src/temporal/names';
 import type { CollectorProgress, CollectorTotals } from '../../workflows/collectors';
 import { activityFailures, Fleet, simulatorEnv, storedResults, tally, waitFor } from '../helpers/fleet';
@@ -144,6 +146,8 @@ describe('kill -9 the redis-server mid-run, restart it on the same port', () => 
     console.info(`[redis-kill] failed activity attempts by type: ${JSON.stringify(byType)}`);
     expect(Object.keys(byType).sort()).toEqual([RESULT_STORE_ERROR_TYPE, 'UpstreamServerError'].filter((t) => byType[t]));
     expect(byType[RESULT_STORE_ERROR_TYPE]).toBeGreaterThan(0); // the outage was hit
+    const uncertainOutcomes = (breaker: string, outcome: string) =>
+      fleet.lines().filter((l) => l.msg === UNCERTAIN_OUTCOME_MESSAGE && l.breaker === breaker && l.outcome === outcome).length;
     const storeWrites = failures.filter((f) => f.type === RESULT_STORE_ERROR_TYPE && f.message.includes('cannot write'));
 
     // Totals: each breaker's statistics in Redis equal the simulator's answers. The only calls the
@@ -160,10 +164,15 @@ describe('kill -9 the redis-server mid-run, restart it on the same port', () => 
         const s = sims[p];
         const lostWrites = storeWrites.filter((f) => f.activityType.toLowerCase().endsWith(p)).length;
         expect(s.inFlight).toBe(0);
-        expect({ [p]: { successes: stats.totalSuccesses, failures: stats.totalFailures } }).toEqual({
-          [p]: { successes: (s.byStatus['200'] ?? 0) - lostWrites, failures: failuresOf(s) },
-        });
-        report[p] = { calls: s.calls, byStatus: s.byStatus, totalSuccesses: stats.totalSuccesses, totalFailures: stats.totalFailures, lostWrites };
+        // Exact, except for a record that was on the wire when Redis died: it may have run there
+        // and is counted locally too. The store says so for each one; only those may count twice.
+        const expected = { successes: (s.byStatus['200'] ?? 0) - lostWrites, failures: failuresOf(s) };
+        const uncertain = { successes: uncertainOutcomes(p, 'success'), failures: uncertainOutcomes(p, 'failure') };
+        const over = { successes: stats.totalSuccesses - expected.successes, failures: stats.totalFailures - expected.failures };
+        const detail = JSON.stringify({ breaker: p, stats: { successes: stats.totalSuccesses, failures: stats.totalFailures }, expected, uncertain });
+        expect(over.successes >= 0 && over.successes <= uncertain.successes, detail).toBe(true);
+        expect(over.failures >= 0 && over.failures <= uncertain.failures, detail).toBe(true);
+        report[p] = { calls: s.calls, byStatus: s.byStatus, totalSuccesses: stats.totalSuccesses, totalFailures: stats.totalFailures, lostWrites, uncertain };
       }
       // reddit calls answered while Redis was down: counted by the fallback, in Redis only through the merge.
       const mergedRedditFailures = failuresOf(atRestart.reddit) - failuresOf(atKill.reddit);

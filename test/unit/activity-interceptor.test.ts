@@ -104,6 +104,27 @@ describe('breaker activity interceptor', () => {
     expect((await t.store.load(t.cfg)).state).toBe('open');
   });
 
+  it('does not count a result that made no upstream call, and such a probe frees its slot', async () => {
+    const t = setup();
+    const cached = { upstreamCalled: false, items: 3 };
+    await expect(t.run(async () => cached)).resolves.toBe(cached);
+    expect((await t.store.load(t.cfg)).stats.totalSuccesses).toBe(0);
+    await expect(t.fail()).rejects.toThrow();
+    await expect(t.fail()).rejects.toThrow();
+    t.advance(301_000);
+    await t.run(async () => cached); // admitted as a probe, proves nothing
+    const s = await t.store.load(t.cfg);
+    expect(s.state).toBe('half-open');
+    expect(s.halfOpen).toMatchObject({ attempts: 0, successes: 0, leases: {} });
+    expect(s.stats).toMatchObject({ totalSuccesses: 0, totalFailures: 2 });
+    await t.run(async () => ({ upstreamCalled: true }));
+    expect((await t.store.load(t.cfg)).stats.totalSuccesses).toBe(1);
+    const custom = setup({ classifyResult: (r) => (r === 'from-cache' ? 'ignored' : 'success') });
+    await custom.run(async () => 'from-cache');
+    await custom.run(async () => ({ upstreamCalled: false })); // the default no longer applies
+    expect((await custom.store.load(custom.cfg)).stats.totalSuccesses).toBe(1);
+  });
+
   it('runs the activity when the store fails, and a failing reporter fails nothing', async () => {
     const broken: BreakerStore = {
       kind: 'broken',

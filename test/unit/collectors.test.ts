@@ -143,7 +143,8 @@ describe.each(CASES)('$provider', ({ provider, input, items, malformedField }) =
     const first = await run(acts, provider, input('wf:1:' + provider));
     const second = await run(acts, provider, input('wf:1:' + provider));
     expect(first.stored).toBe(true);
-    expect(second).toEqual({ ...first, stored: false });
+    expect(first.upstreamCalled).toBe(true);
+    expect(second).toEqual({ ...first, stored: false, upstreamCalled: false });
     expect(await results.count(provider)).toBe(1);
     expect((await sim.control.stats()).providers[provider].calls).toBe(1);
     // a new cycle is a new key

@@ -13,12 +13,57 @@
 -- { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json };
 -- record → { repaired, counted, state } with no transition, else { ..., event, from, json }.
 --
--- This body runs on every call (EVALSHA keeps no state between calls), so the hot paths avoid
--- allocating: no per-call tables in validation, few closures.
+-- The state is written in one canonical form (fixed key order, integers, no spaces; see encode).
+-- That lets the hot paths (a closed breaker's acquire, and an outcome that keeps it closed) read
+-- and rewrite it with one anchored pattern instead of decoding, validating and re-encoding JSON:
+-- the pattern accepts only a well-formed closed state, and anything else (another state, a value
+-- written by someone else, a corrupt one) takes the full path below, which validates it.
 local key = KEYS[1]
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 local ttl = ARGV[3]
+
+-- A closed, not forced state in canonical form; its 13 numbers are captured (nullable ones as [%dnul]+).
+local CLOSED = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"failureCount":(%d+),"consecutiveSuccesses":(%d+),"timeoutSeconds":(%d+),"openedAt":null,"lastFailureTime":([%dnul]+),"lastStateChange":([%dnul]+),"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}},"stats":{"totalFailures":(%d+),"totalSuccesses":(%d+),"circuitOpens":(%d+),"successfulRecoveries":(%d+),"failedRecoveries":(%d+),"timeInOpenStateMs":(%d+),"lastOpenTime":([%dnul]+)}}$'
+local CLOSED_FORMAT = '{"v":1,"state":"closed","forced":false,"epoch":%s,"failureCount":%s,"consecutiveSuccesses":%s,"timeoutSeconds":%s,"openedAt":null,"lastFailureTime":%s,"lastStateChange":%s,"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}},"stats":{"totalFailures":%s,"totalSuccesses":%s,"circuitOpens":%s,"successfulRecoveries":%s,"failedRecoveries":%s,"timeInOpenStateMs":%s,"lastOpenTime":%s}}'
+
+local raw = nil
+if op == 'acquire' or op == 'record' then
+  raw = redis.pcall('GET', key)
+  if type(raw) == 'string' then
+    local e, fc, cs, t, lf, ls, tf, ts, co, sr, fr, tio, lo = string.match(raw, CLOSED)
+    if e and tonumber(t) >= 1 and (lf == 'null' or not string.find(lf, '%D'))
+        and (ls == 'null' or not string.find(ls, '%D')) and (lo == 'null' or not string.find(lo, '%D')) then
+      if op == 'acquire' then return { '', tonumber(e) } end
+      local outcome = ARGV[7]
+      local current = tonumber(ARGV[5]) == tonumber(e)
+      local counted, fast = 0, true
+      if outcome == 'success' then
+        ts = string.format('%d', tonumber(ts) + 1)
+        if current then fc, cs, counted = '0', string.format('%d', tonumber(cs) + 1), 1 end
+      elseif outcome == 'failure' then
+        tf = string.format('%d', tonumber(tf) + 1)
+        if current then
+          local failures = tonumber(fc) + 1
+          local threshold = tonumber(string.match(ARGV[4], '^(%d+),'))
+          -- Opening, or a fractional `now`, is left to the full path (below).
+          if failures < threshold and now == math.floor(now) then
+            fc, cs, lf, counted = string.format('%d', failures), '0', string.format('%d', now), 1
+          else
+            fast = false
+          end
+        end
+      elseif outcome ~= 'ignored' then
+        fast = false
+      end
+      if fast then
+        redis.call('SET', key, string.format(CLOSED_FORMAT, e, fc, cs, t, lf, ls, tf, ts, co, sr, fr, tio, lo), 'EX', ttl)
+        return { '', counted, 'closed' }
+      end
+    end
+  end
+end
+
 local cfg = nil
 local function config()
   if not cfg then
@@ -97,7 +142,8 @@ end
 -- Loads the state; a corrupt or wrong-type value is replaced by a fresh state that keeps
 -- whatever statistics survived. Returns state, repairReason ('' when none).
 local function load()
-  local got = redis.pcall('GET', key)
+  local got = raw
+  if got == nil then got = redis.pcall('GET', key) end
   if type(got) == 'table' and got.err then
     redis.call('DEL', key)
     return initial(nil), 'wrong Redis type (' .. got.err .. ')'
@@ -114,8 +160,35 @@ local function load()
   return s, ''
 end
 
+local function num(x)
+  if x == NULL then return 'null' end
+  if x == floor(x) and x > -9007199254740992 and x < 9007199254740992 then return string.format('%d', x) end
+  return string.format('%.17g', x)
+end
+
+local function byNumber(a, b) return tonumber(a) < tonumber(b) end
+
+-- The canonical form (see the top of this file): the keys of BreakerState in its order.
+local function encode(s)
+  local h, st = s.halfOpen, s.stats
+  local ids = {}
+  for id in pairs(h.leases) do ids[#ids + 1] = id end
+  table.sort(ids, byNumber)
+  for i, id in ipairs(ids) do ids[i] = '"' .. id .. '":' .. num(h.leases[id]) end
+  return '{"v":1,"state":"' .. s.state .. '","forced":' .. tostring(s.forced) .. ',"epoch":' .. num(s.epoch)
+    .. ',"failureCount":' .. num(s.failureCount) .. ',"consecutiveSuccesses":' .. num(s.consecutiveSuccesses)
+    .. ',"timeoutSeconds":' .. num(s.timeoutSeconds) .. ',"openedAt":' .. num(s.openedAt)
+    .. ',"lastFailureTime":' .. num(s.lastFailureTime) .. ',"lastStateChange":' .. num(s.lastStateChange)
+    .. ',"halfOpen":{"attempts":' .. num(h.attempts) .. ',"successes":' .. num(h.successes)
+    .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}'
+    .. ',"stats":{"totalFailures":' .. num(st.totalFailures) .. ',"totalSuccesses":' .. num(st.totalSuccesses)
+    .. ',"circuitOpens":' .. num(st.circuitOpens) .. ',"successfulRecoveries":' .. num(st.successfulRecoveries)
+    .. ',"failedRecoveries":' .. num(st.failedRecoveries) .. ',"timeInOpenStateMs":' .. num(st.timeInOpenStateMs)
+    .. ',"lastOpenTime":' .. num(st.lastOpenTime) .. '}}'
+end
+
 local function save(s)
-  redis.call('SET', key, cjson.encode(s), 'EX', ttl)
+  redis.call('SET', key, encode(s), 'EX', ttl)
 end
 
 local function moveTo(s, to)
@@ -166,11 +239,11 @@ if op == 'acquire' then
     if not s.forced and s.openedAt ~= NULL then untilMs = s.openedAt + s.timeoutSeconds * 1000 end
     if not untilMs then
       if dirty then save(s) end
-      return { repaired, 0, 'open', 0, s.epoch, -1, -1, -1, '', '', cjson.encode(s) }
+      return { repaired, 0, 'open', 0, s.epoch, -1, -1, -1, '', '', encode(s) }
     end
     if now < untilMs then
       if dirty then save(s) end
-      return { repaired, 0, 'open', 0, s.epoch, -1, untilMs - now, -1, '', '', cjson.encode(s) }
+      return { repaired, 0, 'open', 0, s.epoch, -1, untilMs - now, -1, '', '', encode(s) }
     end
     moveTo(s, 'half-open')
     event, from, dirty = 'half-opened', 'open', true
@@ -183,7 +256,7 @@ if op == 'acquire' then
     end
     local retry = 1000
     if earliest then retry = math.max(1, earliest - now) end
-    local json = cjson.encode(s)
+    local json = encode(s)
     if dirty then redis.call('SET', key, json, 'EX', ttl) end
     return { repaired, 0, 'half-open', 0, s.epoch, -1, retry, -1, event, from, json }
   end
@@ -192,7 +265,7 @@ if op == 'acquire' then
   s.halfOpen.attempts = s.halfOpen.attempts + 1
   s.halfOpen.nextProbeId = probeId + 1
   s.halfOpen.leases[tostring(probeId)] = leaseExpiresAt
-  local json = cjson.encode(s)
+  local json = encode(s)
   redis.call('SET', key, json, 'EX', ttl)
   if event == '' then json = '' end
   return { repaired, 1, 'half-open', 1, s.epoch, probeId, -1, leaseExpiresAt, event, from, json }
@@ -214,7 +287,7 @@ if op == 'record' then
       save(s)
       return { repaired, counted, s.state }
     end
-    local json = cjson.encode(s)
+    local json = encode(s)
     redis.call('SET', key, json, 'EX', ttl)
     return { repaired, counted, s.state, event, from, json }
   end
@@ -289,7 +362,7 @@ if op == 'command' then
   else
     return redis.error_reply('unknown breaker command: ' .. tostring(cmd))
   end
-  local json = cjson.encode(s)
+  local json = encode(s)
   redis.call('SET', key, json, 'EX', ttl)
   return { repaired, event, from, json }
 end
@@ -299,12 +372,12 @@ if op == 'merge' then
   s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(ARGV[5])
   s.stats.totalFailures = s.stats.totalFailures + tonumber(ARGV[6])
   save(s)
-  return { repaired, cjson.encode(s) }
+  return { repaired, encode(s) }
 end
 
 if op == 'load' then
   if dirty then save(s) end
-  return { repaired, cjson.encode(s) }
+  return { repaired, encode(s) }
 end
 
 return redis.error_reply('unknown breaker op: ' .. tostring(op))

@@ -1,0 +1,50 @@
+import type { BreakerConfig } from '../breaker/config';
+import { decodeState, initialState, type BreakerState } from '../breaker/state';
+import { acquire, type Decision } from '../breaker/transitions';
+import type { StoreReply } from './store';
+
+/**
+ * A closed, not forced state in the script's canonical form (see lua/breaker.lua): the hot path
+ * reads the epoch without decoding. Anything else is decoded and validated.
+ */
+const CLOSED_CANONICAL =
+  /^\{"v":1,"state":"closed","forced":false,"epoch":(\d{1,15}),"failureCount":\d+,"consecutiveSuccesses":\d+,"timeoutSeconds":[1-9]\d*,"openedAt":null,"lastFailureTime":(?:\d+|null),"lastStateChange":(?:\d+|null),"halfOpen":\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\{\}\},"stats":\{"totalFailures":\d+,"totalSuccesses":\d+,"circuitOpens":\d+,"successfulRecoveries":\d+,"failedRecoveries":\d+,"timeInOpenStateMs":\d+,"lastOpenTime":(?:\d+|null)\}\}$/;
+
+/**
+ * Acquire decisions that change nothing (admitted while closed; rejected while open, forced open,
+ * or with every half-open slot taken) are taken from a plain GET of the state by the same pure
+ * transition the memory store runs: a GET is atomic, so the decision is the one the script would
+ * have taken at that instant, at a fraction of a script's cost in Redis. Decisions that write
+ * (open → half-open, a probe's lease) and values that do not validate (the script repairs and
+ * reports them) return null: the caller runs the script.
+ */
+export class SnapshotDecisions {
+  /** Per key: the last value decoded and its state (an outage keeps one open state for minutes). */
+  private readonly decoded = new Map<string, { raw: string; state: BreakerState }>();
+
+  decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): StoreReply<Decision> | null {
+    if (raw === null) {
+      // No key: the initial state, which the script would not write either.
+      return this.readOnly(cfg, initialState(cfg), now, leaseMs);
+    }
+    const closed = CLOSED_CANONICAL.exec(raw);
+    if (closed) {
+      const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), probeId: null, issuedAt: now, leaseExpiresAt: null };
+      return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
+    }
+    let hit = this.decoded.get(key);
+    if (hit?.raw !== raw) {
+      const d = decodeState(raw);
+      if (!d.ok) return null;
+      hit = { raw, state: d.state };
+      this.decoded.set(key, hit);
+    }
+    return this.readOnly(cfg, hit.state, now, leaseMs);
+  }
+
+  private readOnly(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {
+    const step = acquire(cfg, state, now, leaseMs);
+    if (step.state !== state) return null;
+    return step.result.allowed && step.result.state === 'closed' ? { result: step.result, transition: null } : { result: step.result, transition: null, state };
+  }
+}
