@@ -32,6 +32,7 @@ export function createStores(config: AppConfig, logger: Logger, options: { resul
     keyPrefix: config.redis.keyPrefix,
     timeoutMs: config.redis.timeoutMs,
     onUnavailable: config.redis.onUnavailable,
+    openCacheMs: config.redis.openCacheMs,
     logger,
   });
   return {

@@ -33,6 +33,7 @@ export const ENV_VARS: EnvVar[] = [
   { name: 'REDIS_URL', path: ['redis', 'url'], type: 'string', description: 'shared breaker state; unset = in-process memory store' },
   { name: 'REDIS_KEY_PREFIX', path: ['redis', 'keyPrefix'], type: 'string', description: 'prefix of the breaker keys (cb_state:)' },
   { name: 'REDIS_TIMEOUT_MS', path: ['redis', 'timeoutMs'], type: 'int', description: 'longest wait for Redis before the fallback decides (100)' },
+  { name: 'REDIS_OPEN_CACHE_MS', path: ['redis', 'openCacheMs'], type: 'int', description: 'how long a worker rejects from an open state it read before asking Redis again; 0 = every call (1000)' },
   { name: 'REDIS_ON_UNAVAILABLE', path: ['redis', 'onUnavailable'], type: 'string', description: 'fallback | allow | reject when Redis is unreachable (fallback)' },
   { name: 'BREAKERS', path: ['breakerNames'], type: 'list', description: 'comma-separated breaker names (moralis,glassnode,twitter,reddit,lunarcrush)' },
   ...breakerVars,

@@ -37,6 +37,8 @@ export const appConfigSchema = z
         keyPrefix: z.string().default('cb_state:'),
         timeoutMs: z.number().int().positive().default(100),
         onUnavailable: z.enum(['fallback', 'allow', 'reject']).default('fallback'),
+        /** How long a worker may reject from an open state it read before asking Redis again; 0: every time. */
+        openCacheMs: z.number().int().nonnegative().default(1000),
       })
       .strict()
       .prefault({}),

@@ -64,6 +64,11 @@ export class BreakerScript {
     return this.acquireScripted(key, cfg, now, leaseMs);
   }
 
+  /** The state as stored, read with one GET and nothing written; undefined when it does not validate. */
+  async peek(key: string, cfg: BreakerConfig): Promise<BreakerState | undefined> {
+    return this.snapshots.read(key, cfg, await this.redis.get(key));
+  }
+
   private async acquireScripted(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
     const r = await this.run(key, 'acquire', now, cfg, leaseMs);
     if (r.length === 2) {
@@ -92,7 +97,8 @@ export class BreakerScript {
   }
 
   async record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
-    const r = await this.run(key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome);
+    const r = (await this.run(key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome)) as Reply | number;
+    if (typeof r === 'number') return { result: { counted: r === 1, state: 'closed' }, transition: null, state: undefined, repaired: '' };
     const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
     const state = json ? parseState(json as string) : undefined;
     return {

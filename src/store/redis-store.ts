@@ -6,6 +6,7 @@ import type { Decision, RecordResult } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
 import { Deadlines } from './deadlines';
 import { FallbackBreakers } from './fallback';
+import { OpenStateCache } from './open-cache';
 import { BreakerScript } from './redis-script';
 import type { BreakerStore, StoreReply } from './store';
 
@@ -26,6 +27,11 @@ export interface RedisBreakerStoreOptions {
   onUnavailable?: UnavailablePolicy;
   /** How often to try Redis again while it is unreachable. Default 1000 ms. */
   retryIntervalMs?: number;
+  /**
+   * How long this process may reject calls from an open state it read, without asking Redis
+   * again (see OpenStateCache). Default 1000 ms; 0 asks Redis for every decision.
+   */
+  openCacheMs?: number;
   logger?: Logger;
 }
 
@@ -53,6 +59,7 @@ export class RedisBreakerStore implements BreakerStore {
   private resyncing: Promise<void> | null = null;
   private becomingReady: Promise<boolean> | null = null;
   private readonly deadlines = new Deadlines();
+  private readonly openCache: OpenStateCache;
 
   constructor(options: RedisBreakerStoreOptions) {
     this.redis = options.redis;
@@ -63,6 +70,11 @@ export class RedisBreakerStore implements BreakerStore {
     this.retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.log = options.logger ?? defaultLogger;
     this.script = new BreakerScript(this.redis, this.ttlSeconds);
+    this.openCache = new OpenStateCache(options.openCacheMs ?? 1000, (cfg) =>
+      this.downSince === null && this.redis.status === 'ready'
+        ? this.withTimeout(this.script.peek(this.key(cfg.collectorName), cfg))
+        : Promise.resolve(undefined),
+    );
   }
 
   key(name: string): string {
@@ -76,11 +88,16 @@ export class RedisBreakerStore implements BreakerStore {
 
   async acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
     const use = this.useRedis(cfg.collectorName);
+    if (use === true) {
+      const cached = this.openCache.reject(cfg, now, leaseMs);
+      if (cached) return cached;
+    }
     if (use === true || (use !== false && (await use))) {
       try {
         const reply = this.checked(cfg, await this.withTimeout(this.script.acquire(this.key(cfg.collectorName), cfg, now, leaseMs)));
         if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
         else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
+        if (this.openCache.enabled) this.openCache.offer(cfg.collectorName, reply.result.allowed ? undefined : reply.state);
         return reply;
       } catch (e) {
         this.markDown(e, cfg.collectorName);
@@ -109,7 +126,10 @@ export class RedisBreakerStore implements BreakerStore {
       const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
       try {
         const reply = this.checked(cfg, await this.withTimeout(sent));
-        if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
+        if (reply.state) {
+          this.fallback.remember(cfg.collectorName, reply.state);
+          this.openCache.forget(cfg.collectorName);
+        }
         return reply;
       } catch (e) {
         this.markDown(e, cfg.collectorName);
@@ -133,6 +153,7 @@ export class RedisBreakerStore implements BreakerStore {
 
   /** Operator commands must reach every worker, so they go to Redis or fail loudly. */
   async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }> {
+    this.openCache.forget(cfg.collectorName);
     try {
       const reply = this.checked(cfg, await this.withTimeout(this.script.command(this.key(cfg.collectorName), cfg, cmd, now), 5 * this.timeoutMs));
       this.fallback.remember(cfg.collectorName, reply.state);

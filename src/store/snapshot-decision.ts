@@ -32,14 +32,25 @@ export class SnapshotDecisions {
       const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), probeId: null, issuedAt: now, leaseExpiresAt: null };
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
     }
+    const state = this.decode(key, raw);
+    return state ? this.readOnly(cfg, state, now, leaseMs) : null;
+  }
+
+  /** The state a stored value holds (the initial one for no value); undefined when it does not validate. */
+  read(key: string, cfg: BreakerConfig, raw: string | null): BreakerState | undefined {
+    if (raw === null) return initialState(cfg);
+    return this.decode(key, raw);
+  }
+
+  private decode(key: string, raw: string): BreakerState | undefined {
     let hit = this.decoded.get(key);
     if (hit?.raw !== raw) {
       const d = decodeState(raw);
-      if (!d.ok) return null;
+      if (!d.ok) return undefined;
       hit = { raw, state: d.state };
       this.decoded.set(key, hit);
     }
-    return this.readOnly(cfg, hit.state, now, leaseMs);
+    return hit.state;
   }
 
   private readOnly(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {

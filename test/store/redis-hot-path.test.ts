@@ -4,7 +4,7 @@
 // conformance suite proves the paths agree with the model.
 import Redis from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CircuitBreaker, RedisBreakerStore, type BreakerConfigInput, type Logger } from '../../src';
+import { CircuitBreaker, RedisBreakerStore, type BreakerConfigInput, type Logger, type RedisBreakerStoreOptions } from '../../src';
 import { redisUrl } from '../helpers/redis';
 
 const redis = new Redis(redisUrl());
@@ -42,12 +42,12 @@ function observed(client: Redis) {
   return { spy, counts, reset };
 }
 
-function setup(cfgOver: Partial<BreakerConfigInput> = {}) {
+function setup(cfgOver: Partial<BreakerConfigInput> = {}, storeOver: Partial<RedisBreakerStoreOptions> = {}) {
   const errors: { msg: string; fields?: Record<string, unknown> }[] = [];
   const logger: Logger = { debug() {}, info() {}, warn() {}, error: (msg, fields) => void errors.push({ msg, fields }) };
   const o = observed(redis);
   const cfg = { collectorName: unique('hot'), failureThreshold: 3, timeoutSeconds: 10, halfOpenMaxCalls: 2, halfOpenSuccessThreshold: 2, ...cfgOver };
-  const breaker = new CircuitBreaker(cfg, new RedisBreakerStore({ redis: o.spy as unknown as Redis, keyPrefix: PREFIX, logger }));
+  const breaker = new CircuitBreaker(cfg, new RedisBreakerStore({ redis: o.spy as unknown as Redis, keyPrefix: PREFIX, logger, openCacheMs: 0, ...storeOver }));
   const raw = () => redis.get(PREFIX + cfg.collectorName);
   return { breaker, raw, errors, ...o };
 }
@@ -169,6 +169,80 @@ describe('Redis store hot paths', () => {
     expect(t.errors.map((e) => String(e.fields?.reason))).toEqual([expect.stringContaining('failureCount')]);
     const after = JSON.parse((await t.raw())!);
     expect(after).toMatchObject({ state: 'closed', failureCount: 0, stats: { totalSuccesses: 1 } });
+  });
+});
+
+describe('open-state cache (openCacheMs)', () => {
+  const open = async (b: CircuitBreaker, at: number) => {
+    for (let i = 0; i < 3; i++) {
+      const d = await b.acquire(at + i);
+      if (d.allowed) await b.recordFailure(d.permit, at + i);
+    }
+  };
+
+  it('rejects from the last open state read for up to openCacheMs, then asks Redis again', async () => {
+    const a = setup({}, { openCacheMs: 1_000 });
+    await open(a.breaker, T0);
+    a.reset();
+    expect(await a.breaker.acquire(T0 + 1_000)).toEqual({ allowed: false, state: 'open', retryAfterMs: 9_002 });
+    expect(a.counts).toEqual({ get: 1, script: 0 });
+    expect(await a.breaker.acquire(T0 + 2_000)).toEqual({ allowed: false, state: 'open', retryAfterMs: 8_002 });
+    expect(a.counts).toEqual({ get: 1, script: 0 }); // served from the cache
+    // another process force-closes: seen here once the entry is older than openCacheMs
+    const other = new CircuitBreaker({ ...a.breaker.config }, new RedisBreakerStore({ redis, keyPrefix: PREFIX }));
+    await other.forceClose(T0 + 2_001);
+    expect(await a.breaker.acquire(T0 + 2_002)).toMatchObject({ allowed: false, state: 'open' });
+    await new Promise((r) => setTimeout(r, 1_020));
+    expect(await a.breaker.acquire(T0 + 2_003)).toMatchObject({ allowed: true, state: 'closed' });
+    expect(a.counts.get).toBe(2);
+  });
+
+  it('refreshes an entry in the background once it is half its age limit old: steady traffic never waits, and sees a command sooner', async () => {
+    const a = setup({}, { openCacheMs: 1_200 });
+    await open(a.breaker, T0);
+    await a.breaker.acquire(T0 + 1_000); // read and cached
+    await new Promise((r) => setTimeout(r, 650));
+    a.reset();
+    expect(await a.breaker.acquire(T0 + 1_001)).toMatchObject({ allowed: false, state: 'open' }); // from the cache...
+    await new Promise((r) => setTimeout(r, 30));
+    expect(a.counts).toEqual({ get: 1, script: 0 }); // ...which refreshed itself with one GET
+    await new Promise((r) => setTimeout(r, 650)); // the first read is now 1.3 s old, the refreshed one ~0.65 s
+    // still answered without I/O: before a setImmediate queued at the same time runs
+    const decided = a.breaker.acquire(T0 + 1_002);
+    const first = await Promise.race([decided.then(() => 'no I/O'), new Promise((r) => setImmediate(() => r('waited for I/O')))]);
+    expect(first).toBe('no I/O');
+    expect(await decided).toMatchObject({ allowed: false, state: 'open' });
+    // another process resets; the next background refresh sees it and drops the entry
+    const other = new CircuitBreaker({ ...a.breaker.config }, new RedisBreakerStore({ redis, keyPrefix: PREFIX }));
+    await other.reset(T0 + 1_003);
+    await new Promise((r) => setTimeout(r, 650)); // the entry is half its limit old: the next hit refreshes it
+    expect(await a.breaker.acquire(T0 + 1_004)).toMatchObject({ allowed: false, state: 'open' }); // still the cached state
+    await new Promise((r) => setTimeout(r, 30));
+    // ~0.7 s after its last read, short of openCacheMs: admitted because the refresh saw the reset
+    expect(await a.breaker.acquire(T0 + 1_005)).toMatchObject({ allowed: true, state: 'closed' });
+  });
+
+  it('never serves an admission or a half-open from the cache, and a local command clears it', async () => {
+    const a = setup({}, { openCacheMs: 60_000 });
+    await open(a.breaker, T0);
+    await a.breaker.acquire(T0 + 1_000); // cached
+    a.reset();
+    // the open period ends: the transition to half-open is Redis's, whatever the cache holds
+    expect(await a.breaker.acquire(T0 + 10_002)).toMatchObject({ allowed: true, state: 'half-open', probe: true });
+    expect(a.counts).toEqual({ get: 1, script: 1 });
+    const b = setup({}, { openCacheMs: 60_000 });
+    await open(b.breaker, T0);
+    await b.breaker.acquire(T0 + 1_000); // cached
+    await b.breaker.reset(T0 + 1_001);
+    expect(await b.breaker.acquire(T0 + 1_002)).toMatchObject({ allowed: true, state: 'closed' });
+  });
+
+  it('with openCacheMs 0, every decision reads Redis', async () => {
+    const a = setup({}, { openCacheMs: 0 });
+    await open(a.breaker, T0);
+    a.reset();
+    for (let i = 0; i < 3; i++) await a.breaker.acquire(T0 + 1_000 + i);
+    expect(a.counts).toEqual({ get: 3, script: 0 });
   });
 });
 

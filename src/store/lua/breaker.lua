@@ -11,7 +11,8 @@
 --
 -- Replies: acquire → { repaired, epoch } when admitted in the closed state (the hot path), else
 -- { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json };
--- record → { repaired, counted, state } with no transition, else { ..., event, from, json }.
+-- record → counted (0 or 1) when the breaker was and stays closed with nothing to repair (the hot
+-- path), else { repaired, counted, state } with no transition, else { ..., event, from, json }.
 --
 -- The state is written in one canonical form (fixed key order, integers, no spaces; see encode).
 -- That lets the hot paths (a closed breaker's acquire, and an outcome that keeps it closed) read
@@ -58,7 +59,7 @@ if op == 'acquire' or op == 'record' then
       end
       if fast then
         redis.call('SET', key, string.format(CLOSED_FORMAT, e, fc, cs, t, lf, ls, tf, ts, co, sr, fr, tio, lo), 'EX', ttl)
-        return { '', counted, 'closed' }
+        return counted
       end
     end
   end
