@@ -1,24 +1,19 @@
 /**
- * A fleet of real worker processes for the fault tests: `node bin/temporal-breaker.js worker`
- * children started with an explicit environment, their output kept (and parsed when it is a
- * JSON log line) for assertions, stopped gracefully (SIGTERM) or killed (SIGKILL) one by one.
+ * A fleet of real worker processes for the fault tests (each a processes.ts WorkerProcess) sharing
+ * one base environment, and what those tests read from them: failed activity attempts, stored
+ * results, tallies.
  *
- * Nothing is left behind: every child is registered; `fleet.shutdown()` (afterAll) stops them and
- * checks by pid that none survived, and a process `exit` hook SIGKILLs any child still alive if the
- * test process itself goes away first.
- *
- * The child's environment is the parent's without any variable the configuration reads
- * (ENV_VARS), plus exactly what the test passes, so a developer's own settings never leak in.
+ * Nothing is left behind: `fleet.shutdown()` (afterAll) stops every worker and checks by pid that
+ * none survived; processes.ts SIGKILLs any child still alive if the test process goes away first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type Redis from 'ioredis';
 import { PROVIDERS } from '../../src/providers';
 import type { Simulator } from '../../src/sim';
-import { repoRoot } from './paths';
+import { processExists, WorkerProcess, type ChildEnv as EnvVars, type Exit, type LogLine } from './processes';
 
-// One way to build a child's environment and find the CLI, shared with processes.ts.
-export { CLI_BIN as CLI, childEnv as cleanEnv, type ChildEnv as EnvVars } from './processes';
-import { CLI_BIN as CLI, childEnv as cleanEnv, type ChildEnv as EnvVars } from './processes';
+// The process helpers live in processes.ts; the fault tests import them from here too.
+export { CLI_BIN as CLI, childEnv as cleanEnv, runCli, processExists, WorkerProcess as FleetWorker } from './processes';
+export type { ChildEnv as EnvVars, CliResult as CliRun, Exit, LogLine } from './processes';
 
 /** `<PROVIDER>_BASE_URL` and `<PROVIDER>_API_KEY` of every provider, pointing at the simulator. */
 export function simulatorEnv(sim: Simulator): EnvVars {
@@ -30,189 +25,33 @@ export function simulatorEnv(sim: Simulator): EnvVars {
   return vars;
 }
 
-/** One line of a worker's output: the JSON log fields when it is a JSON line, always the raw text. */
-export interface LogLine {
-  level?: string;
-  msg?: string;
-  breaker?: string;
-  [field: string]: unknown;
-  raw: string;
-}
-
-function parseLines(text: string): LogLine[] {
-  const out: LogLine[] = [];
-  for (const raw of text.split('\n')) {
-    if (raw.trim() === '') continue;
-    try {
-      const parsed = JSON.parse(raw) as unknown;
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-        out.push({ ...(parsed as Record<string, unknown>), raw });
-        continue;
-      }
-    } catch {
-      // the SDK's own log lines, stack traces
-    }
-    out.push({ raw });
-  }
-  return out;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-const live = new Set<ChildProcess>();
-let hooked = false;
-function register(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!hooked) {
-    hooked = true;
-    // Last resort: the test process is going away with children still running.
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
-/** Whether a process with this pid exists (a zombie counts until reaped). */
-export function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** A `temporal-breaker worker` child process. */
-export class FleetWorker {
-  private text = '';
-  readonly exited: Promise<Exit>;
-  readonly startedAt = Date.now();
-  /** Set when the test stopped or killed this worker on purpose. */
-  private ending: 'stop' | 'kill' | null = null;
-  private exitInfo: Exit | null = null;
-
-  constructor(
-    readonly label: string,
-    readonly child: ChildProcess,
-  ) {
-    child.stdout?.on('data', (c: Buffer) => (this.text += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (this.text += c.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-      }),
-    );
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get alive(): boolean {
-    return this.exitInfo === null;
-  }
-
-  /** Exited without the test asking it to (a crash). */
-  get crashed(): boolean {
-    return this.exitInfo !== null && this.ending === null;
-  }
-
-  get exit(): Exit | null {
-    return this.exitInfo;
-  }
-
-  get output(): string {
-    return this.text;
-  }
-
-  lines(): LogLine[] {
-    return parseLines(this.text);
-  }
-
-  /** The output's last lines, for failure messages. */
-  tail(n = 40): string {
-    return this.text.split('\n').slice(-n).join('\n');
-  }
-
-  /** Resolves with the first line matching `predicate`; fails if the worker exits first or on timeout. */
-  async waitForLine(predicate: (l: LogLine) => boolean, what: string, timeoutMs = 60_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines().find(predicate);
-      if (hit) return hit;
-      if (!this.alive) throw new Error(`worker ${this.label} (pid ${this.pid}) exited (${JSON.stringify(this.exitInfo)}) before ${what}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`worker ${this.label} (pid ${this.pid}): no ${what} within ${timeoutMs} ms:\n${this.tail()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** Waits for `worker running` (the worker polls its task queue and its breaker workflows exist). */
-  ready(timeoutMs = 90_000): Promise<LogLine> {
-    return this.waitForLine((l) => l.msg === 'worker running', "'worker running'", timeoutMs);
-  }
-
-  /** SIGTERM (graceful shutdown), SIGKILL after `graceMs`. */
-  async stop(graceMs = 20_000): Promise<Exit & { killed: boolean }> {
-    this.ending ??= 'stop';
-    if (!this.alive) return { ...(await this.exited), killed: false };
-    this.child.kill('SIGTERM');
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      this.child.kill('SIGKILL');
-    }, graceMs);
-    const exit = await this.exited;
-    clearTimeout(timer);
-    return { ...exit, killed };
-  }
-
-  /** Kills abruptly (default SIGKILL: no shutdown code runs); resolves when the process is gone. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
-    this.ending ??= 'kill';
-    if (!this.alive) return this.exited;
-    this.child.kill(signal);
-    return this.exited;
-  }
-}
-
 /** Worker processes sharing one base environment. */
 export class Fleet {
-  readonly workers: FleetWorker[] = [];
+  readonly workers: WorkerProcess[] = [];
   private seq = 0;
 
   constructor(readonly baseEnv: EnvVars) {}
 
   /** Starts one worker (not waiting for it to be ready). */
-  start(extraEnv: EnvVars = {}, label = `w${++this.seq}`): FleetWorker {
-    const child = spawn(process.execPath, [CLI, 'worker'], {
-      cwd: repoRoot,
-      env: cleanEnv({ TCB_LOG_LEVEL: 'info', ...this.baseEnv, ...extraEnv }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    register(child);
-    const w = new FleetWorker(label, child);
+  start(extraEnv: EnvVars = {}, label = `w${++this.seq}`): WorkerProcess {
+    const w = WorkerProcess.start(label, { TCB_LOG_LEVEL: 'info', ...this.baseEnv, ...extraEnv });
     this.workers.push(w);
     return w;
   }
 
   /** Starts `n` workers and waits until each is running. */
-  async startReady(n: number, extraEnv: EnvVars = {}): Promise<FleetWorker[]> {
+  async startReady(n: number, extraEnv: EnvVars = {}): Promise<WorkerProcess[]> {
     const started = Array.from({ length: n }, () => this.start(extraEnv));
     await Promise.all(started.map((w) => w.ready()));
     return started;
   }
 
-  get alive(): FleetWorker[] {
+  get alive(): WorkerProcess[] {
     return this.workers.filter((w) => w.alive);
   }
 
   /** Workers that exited without being asked to. */
-  get crashed(): FleetWorker[] {
+  get crashed(): WorkerProcess[] {
     return this.workers.filter((w) => w.crashed);
   }
 
@@ -236,46 +75,6 @@ export class Fleet {
     for (const w of left) w.child.kill('SIGKILL');
     if (left.length) throw new Error(`worker processes left running: ${left.map((w) => `${w.label} (pid ${w.pid})`).join(', ')}`);
   }
-}
-
-export interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Non-empty lines of stderr. */
-  errorLines: string[];
-  ms: number;
-}
-
-/** Runs `temporal-breaker <args>` to completion with a clean environment plus `vars`. */
-export function runCli(args: string[], vars: EnvVars = {}, timeoutMs = 60_000): Promise<CliRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env: cleanEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
-    register(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) {
-        reject(new Error(`temporal-breaker ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      resolve({ code, signal, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.trim() !== ''), ms: Date.now() - started });
-    });
-  });
 }
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
@@ -310,7 +109,7 @@ export interface ActivityFailure {
  * the failure's own fields at four spaces of indentation (its cause's deeper), so the first
  * `    type: '…'` line is the failure's type.
  */
-export function activityFailures(w: FleetWorker): ActivityFailure[] {
+export function activityFailures(w: WorkerProcess): ActivityFailure[] {
   const out: ActivityFailure[] = [];
   const lines = w.output.split('\n');
   for (let i = 0; i < lines.length; i++) {

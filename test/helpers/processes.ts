@@ -70,33 +70,41 @@ export interface CliResult {
   stderr: string;
   /** Non-empty lines of stderr. */
   errorLines: string[];
+  /** Wall time from spawn to exit. */
+  ms: number;
 }
 
-/** Runs `temporal-breaker <args>` to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], vars: ChildEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
+/** Runs `temporal-breaker <args>` to completion (killed after `timeoutMs`) with a clean environment plus `vars`. */
+export function runCli(args: string[], vars: ChildEnv = {}, timeoutMs = 60_000): Promise<CliResult> {
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: repoRoot, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (signal === 'SIGKILL') {
+      if (timedOut) {
         reject(new Error(`temporal-breaker ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
         return;
       }
-      resolve({ code, signal, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.trim() !== '') });
+      resolve({ code, signal, stdout, stderr, errorLines: stderr.split('\n').filter((l) => l.trim() !== ''), ms: Date.now() - started });
     });
   });
 }
 
-/** One JSON log line of a worker (src/log/logger.ts), or the raw text when it is not JSON. */
+/** One line of a worker's output: the JSON log fields (src/log/logger.ts) when it is a JSON line, always the raw text. */
 export interface LogLine {
   level?: string;
   msg?: string;
@@ -105,32 +113,69 @@ export interface LogLine {
   raw: string;
 }
 
-const running = new Set<WorkerProcess>();
-// If the test process goes away without its afterAll (a crash, a timeout), take the workers along.
-process.once('exit', () => {
-  for (const w of running) w.child.kill('SIGKILL');
-});
+function parseLines(text: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw.trim() === '') continue;
+    try {
+      const parsed = JSON.parse(raw) as unknown;
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        out.push({ ...(parsed as Record<string, unknown>), raw });
+        continue;
+      }
+    } catch {
+      // the SDK's own log lines, stack traces
+    }
+    out.push({ raw });
+  }
+  return out;
+}
 
-/** A `temporal-breaker worker` child process. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const children = new Set<ChildProcess>();
+const workers = new Set<WorkerProcess>();
+// If the test process goes away without its afterAll (a crash, a timeout), take the children along.
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/** A `temporal-breaker worker` child process; its output (stdout and stderr, in arrival order) is kept. */
 export class WorkerProcess {
-  private out = '';
-  private err = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private text = '';
+  readonly exited: Promise<Exit>;
+  readonly startedAt = Date.now();
+  /** Set when the test stopped or killed this worker on purpose. */
+  private ending: 'stop' | 'kill' | null = null;
+  private exitInfo: Exit | null = null;
 
   private constructor(
     readonly label: string,
     readonly child: ChildProcess,
   ) {
-    child.stdout?.on('data', (c: Buffer) => (this.out += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (this.err += c.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => running.delete(this));
+    child.stdout?.on('data', (c: Buffer) => (this.text += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (this.text += c.toString()));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        workers.delete(this);
+        resolve(this.exitInfo);
+      }),
+    );
   }
 
   static start(label: string, vars: ChildEnv): WorkerProcess {
     const child = spawn(process.execPath, [CLI_BIN, 'worker'], { cwd: repoRoot, env: childEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     const w = new WorkerProcess(label, child);
-    running.add(w);
+    workers.add(w);
     return w;
   }
 
@@ -144,61 +189,61 @@ export class WorkerProcess {
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.exitInfo === null;
+  }
+
+  /** Exited without the test asking it to (a crash). */
+  get crashed(): boolean {
+    return this.exitInfo !== null && this.ending === null;
+  }
+
+  get exit(): Exit | null {
+    return this.exitInfo;
   }
 
   get output(): string {
-    return this.out + this.err;
+    return this.text;
   }
 
   /** Every output line, parsed when it is a JSON log line. */
   lines(): LogLine[] {
-    return this.output
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((raw) => {
-        try {
-          const parsed = JSON.parse(raw) as unknown;
-          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return { ...(parsed as Record<string, unknown>), raw };
-        } catch {
-          // not a JSON line (the SDK's own logger, a stack trace)
-        }
-        return { raw };
-      });
+    return parseLines(this.text);
+  }
+
+  /** The output's last lines, for failure messages. */
+  tail(n = 60): string {
+    return this.text.split('\n').slice(-n).join('\n');
   }
 
   /** Resolves with the first line matching `predicate`; fails when the worker exits first or on timeout. */
   async waitForLine(predicate: (l: LogLine) => boolean, what: string, timeoutMs = 60_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines().find(predicate);
-      if (hit) return hit;
-      if (!this.alive) throw new Error(`worker ${this.label} (pid ${this.pid}) exited before ${what}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`worker ${this.label} (pid ${this.pid}): no ${what} within ${timeoutMs} ms:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let hit: LogLine | undefined;
+    await this.waitUntil(() => (hit = this.lines().find(predicate)) !== undefined, what, timeoutMs);
+    return hit!;
   }
 
   /** Resolves once the whole output so far satisfies `predicate` (output arrives through a pipe, a little late). */
-  async waitForOutput(predicate: (output: string) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  waitForOutput(predicate: (output: string) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    return this.waitUntil(() => predicate(this.text), what, timeoutMs);
+  }
+
+  private async waitUntil(done: () => boolean, what: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!predicate(this.output)) {
-      if (!this.alive) throw new Error(`worker ${this.label} (pid ${this.pid}) exited before ${what}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`worker ${this.label} (pid ${this.pid}): no ${what} within ${timeoutMs} ms:\n${this.output}`);
+    while (!done()) {
+      if (!this.alive) throw new Error(`worker ${this.label} (pid ${this.pid}) exited (${JSON.stringify(this.exitInfo)}) before ${what}:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`worker ${this.label} (pid ${this.pid}): no ${what} within ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  /** Waits for the worker's `worker running` line (its breaker workflows are started by then). */
-  ready(timeoutMs = 60_000): Promise<LogLine> {
-    return this.waitForLine((l) => l.msg === 'worker running', 'worker running', timeoutMs);
+  /** Waits for `worker running` (the worker polls its task queue and its breaker workflows exist). */
+  ready(timeoutMs = 90_000): Promise<LogLine> {
+    return this.waitForLine((l) => l.msg === 'worker running', "'worker running'", timeoutMs);
   }
 
-  /**
-   * SIGTERM (the worker shuts down gracefully), then SIGKILL after `graceMs`. Resolves with how it
-   * ended; `killed` says whether SIGKILL was needed.
-   */
-  async stop(graceMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+  /** SIGTERM (graceful shutdown), SIGKILL after `graceMs`; `killed` says whether SIGKILL was needed. */
+  async stop(graceMs = 20_000): Promise<Exit & { killed: boolean }> {
+    this.ending ??= 'stop';
     if (!this.alive) return { ...(await this.exited), killed: false };
     this.child.kill('SIGTERM');
     let killed = false;
@@ -206,23 +251,31 @@ export class WorkerProcess {
       killed = true;
       this.child.kill('SIGKILL');
     }, graceMs);
-    const result = await this.exited;
+    const exit = await this.exited;
     clearTimeout(timer);
-    return { ...result, killed };
+    return { ...exit, killed };
+  }
+
+  /** Kills abruptly (default SIGKILL: no shutdown code runs); resolves when the process is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
+    this.ending ??= 'kill';
+    if (!this.alive) return this.exited;
+    this.child.kill(signal);
+    return this.exited;
   }
 }
 
 /** Stops every worker process still running (for afterAll). */
 export async function stopAllWorkers(): Promise<void> {
-  await Promise.all([...running].map((w) => w.stop()));
+  await Promise.all([...workers].map((w) => w.stop()));
 }
 
-/** Whether a process with this pid still exists. */
+/** Whether a process with this pid exists (a zombie counts until reaped). */
 export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
