@@ -12,7 +12,7 @@
  * noisy machine moves both sides of a ratio together.
  *
  * Uses REDIS_URL when set, else starts a throwaway redis-server on a free port.
- * Knobs: BENCH_WARMUP_MS (default 300), BENCH_MEASURE_MS (default 1500), BENCH_ROUNDS (default 3).
+ * Knobs: BENCH_WARMUP_MS (default 300), BENCH_MEASURE_MS (default 1500), BENCH_ROUNDS (default 5).
  * This is a measurement, never a test: nothing here fails on a missed goal.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -26,7 +26,7 @@ import { BENCH_PREFIX, runScenario, type ScenarioKind, type ScenarioResult, type
 
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 300);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 1500);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const PROCESSES = 4;
 const CALLERS = [1, 16];
 

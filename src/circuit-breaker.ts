@@ -67,11 +67,11 @@ export class CircuitBreaker {
     return { decision: reply.result, status: state ? toStatus(this.config, state, now) : null, transition: reply.transition };
   }
 
-  async recordSuccess(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
+  recordSuccess(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
     return this.recordOutcome(permit, 'success', now);
   }
 
-  async recordFailure(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
+  recordFailure(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
     return this.recordOutcome(permit, 'failure', now);
   }
 

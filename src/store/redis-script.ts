@@ -26,10 +26,15 @@ export class BreakerScript {
   ) {}
 
   private run(key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<Reply> {
+    return this.runThen((r) => r as Reply, key, op, now, cfg, ...rest);
+  }
+
+  /** EVALSHA, then `parse` on its reply; EVAL once when the server does not have the script. */
+  private runThen<T>(parse: (r: Reply | number) => T, key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<T> {
     const settings = this.settings(cfg);
-    return (this.redis.evalsha(SHA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply>).catch((e: unknown) => {
+    return (this.redis.evalsha(SHA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply | number>).then(parse, (e: unknown) => {
       if (!String((e as Error)?.message).includes('NOSCRIPT')) throw e;
-      return this.redis.eval(LUA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply>;
+      return (this.redis.eval(LUA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply | number>).then(parse);
     });
   }
 
@@ -51,17 +56,20 @@ export class BreakerScript {
   }
 
   /** One GET when the decision changes nothing (see SnapshotDecisions), else one script call. */
-  async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
-    let raw: string | null | undefined;
-    try {
-      raw = await this.redis.get(key);
-    } catch (e) {
-      if (!String((e as Error)?.message).startsWith('WRONGTYPE')) throw e;
-      // left to the script, which replaces the value and reports it
-    }
-    const decided = raw === undefined ? null : this.snapshots.decide(key, cfg, raw, now, leaseMs);
-    if (decided) return { ...decided, repaired: '' };
-    return this.acquireScripted(key, cfg, now, leaseMs);
+  acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
+    // Promise callbacks rather than an async function: this is every activity's path.
+    return this.redis.get(key).then(
+      (raw) => {
+        const decided = this.snapshots.decide(key, cfg, raw, now, leaseMs) as Parsed<Decision> | null;
+        if (decided === null) return this.acquireScripted(key, cfg, now, leaseMs);
+        decided.repaired = '';
+        return decided;
+      },
+      (e: unknown) => {
+        if (!String((e as Error)?.message).startsWith('WRONGTYPE')) throw e;
+        return this.acquireScripted(key, cfg, now, leaseMs); // the script replaces the value and reports it
+      },
+    );
   }
 
   /** The state as stored, read with one GET and nothing written; undefined when it does not validate. */
@@ -96,17 +104,19 @@ export class BreakerScript {
     return { result, transition: toTransition(cfg, event, from, state, now), state, repaired: repaired as string };
   }
 
-  async record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
-    const r = (await this.run(key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome)) as Reply | number;
-    if (typeof r === 'number') return { result: { counted: r === 1, state: 'closed' }, transition: null, state: undefined, repaired: '' };
-    const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
-    const state = json ? parseState(json as string) : undefined;
-    return {
-      result: { counted: counted === 1, state: stateName as CircuitStateName },
-      transition: toTransition(cfg, event, from, state, now),
-      state,
-      repaired: repaired as string,
+  record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
+    const parse = (r: Reply | number): Parsed<RecordResult> => {
+      if (typeof r === 'number') return { result: { counted: r === 1, state: 'closed' }, transition: null, state: undefined, repaired: '' };
+      const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
+      const state = json ? parseState(json as string) : undefined;
+      return {
+        result: { counted: counted === 1, state: stateName as CircuitStateName },
+        transition: toTransition(cfg, event, from, state, now),
+        state,
+        repaired: repaired as string,
+      };
     };
+    return this.runThen(parse, key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome);
   }
 
   async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<Parsed<null> & { state: BreakerState }> {
