@@ -30,7 +30,12 @@ export class OpenStateCache {
     return this.maxAgeMs > 0;
   }
 
-  reject(cfg: BreakerConfig, now: number, leaseMs: number): StoreReply<Decision> | null {
+  /**
+   * A rejection from the cached open state; 'write' when, by that state, the decision would write
+   * (the open period is over: the caller can go straight to the script, which decides on the
+   * real state); null when there is no usable entry.
+   */
+  reject(cfg: BreakerConfig, now: number, leaseMs: number): StoreReply<Decision> | 'write' | null {
     const hit = this.entries.get(cfg.collectorName);
     if (hit === undefined) return null;
     const age = performance.now() - hit.readAt;
@@ -39,7 +44,10 @@ export class OpenStateCache {
       return null;
     }
     const step = acquire(cfg, hit.state, now, leaseMs);
-    if (step.state !== hit.state || step.result.allowed) return null;
+    if (step.state !== hit.state || step.result.allowed) {
+      this.entries.delete(cfg.collectorName);
+      return 'write';
+    }
     if (age >= this.maxAgeMs / 2 && !hit.refreshing) this.refresh(cfg, hit);
     return { result: step.result, transition: null, state: hit.state };
   }

@@ -77,7 +77,8 @@ export class BreakerScript {
     return this.snapshots.read(key, cfg, await this.redis.get(key));
   }
 
-  private async acquireScripted(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
+  /** The acquire script alone: for a decision already known to write. */
+  async acquireScripted(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
     const r = await this.run(key, 'acquire', now, cfg, leaseMs);
     if (r.length === 2) {
       // The hot path: admitted in the closed state.

@@ -88,13 +88,14 @@ export class RedisBreakerStore implements BreakerStore {
 
   async acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
     const use = this.useRedis(cfg.collectorName);
-    if (use === true) {
-      const cached = this.openCache.reject(cfg, now, leaseMs);
-      if (cached) return cached;
-    }
+    const cached = use === true ? this.openCache.reject(cfg, now, leaseMs) : null;
+    if (cached !== null && cached !== 'write') return cached;
     if (use === true || (use !== false && (await use))) {
       try {
-        const reply = this.checked(cfg, await this.withTimeout(this.script.acquire(this.key(cfg.collectorName), cfg, now, leaseMs)));
+        const key = this.key(cfg.collectorName);
+        // Known to write (the open period just ended): straight to the script, one round trip.
+        const sent = cached === 'write' ? this.script.acquireScripted(key, cfg, now, leaseMs) : this.script.acquire(key, cfg, now, leaseMs);
+        const reply = this.checked(cfg, await this.withTimeout(sent));
         if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
         else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
         if (this.openCache.enabled) this.openCache.offer(cfg.collectorName, reply.result.allowed ? undefined : reply.state);

@@ -227,14 +227,24 @@ describe('open-state cache (openCacheMs)', () => {
     await open(a.breaker, T0);
     await a.breaker.acquire(T0 + 1_000); // cached
     a.reset();
-    // the open period ends: the transition to half-open is Redis's, whatever the cache holds
+    // the open period ends: the transition to half-open is Redis's, whatever the cache holds; the
+    // cache knows it is a write, so the script is called at once (one round trip, no GET)
     expect(await a.breaker.acquire(T0 + 10_002)).toMatchObject({ allowed: true, state: 'half-open', probe: true });
-    expect(a.counts).toEqual({ get: 1, script: 1 });
+    expect(a.counts).toEqual({ get: 0, script: 1 });
     const b = setup({}, { openCacheMs: 60_000 });
     await open(b.breaker, T0);
     await b.breaker.acquire(T0 + 1_000); // cached
     await b.breaker.reset(T0 + 1_001);
     expect(await b.breaker.acquire(T0 + 1_002)).toMatchObject({ allowed: true, state: 'closed' });
+  });
+
+  it('a write decided from the cache runs on the real state: a reset elsewhere is honoured', async () => {
+    const a = setup({}, { openCacheMs: 60_000 });
+    await open(a.breaker, T0);
+    await a.breaker.acquire(T0 + 1_000); // cached: open until T0 + 10_002
+    const other = new CircuitBreaker({ ...a.breaker.config }, new RedisBreakerStore({ redis, keyPrefix: PREFIX }));
+    await other.reset(T0 + 1_001);
+    expect(await a.breaker.acquire(T0 + 10_002)).toMatchObject({ allowed: true, state: 'closed', probe: false });
   });
 
   it('with openCacheMs 0, every decision reads Redis', async () => {
