@@ -5,29 +5,30 @@
  *    4 in-process workers on one task queue, collector cycles every 10 s (`skip` policy: a cycle
  *    every 10 s whatever the circuit says). Provider calls received WITH the breaker interceptor
  *    versus WITHOUT it (same workflows, Temporal's retry policy alone).
- * 2. Throughput (dev server): N one-cycle collectors against a healthy simulator, with and
- *    without the interceptor, alternating rounds.
+ * 2. Throughput (dev server): N one-cycle collectors against a healthy simulator on each of two
+ *    worker processes running at the same time, one with the interceptor and one without.
  * 3. Short-circuit latency (dev server, local Redis): time from the activity's inbound execute to
  *    the CircuitOpenError thrown by the interceptor, measured by an outer interceptor; with the
  *    default open-state cache (openCacheMs 1000) and with none (a Redis GET per rejection).
  *
  * Env knobs: BENCH_ONLY=outage|throughput|latency (comma list), BENCH_OUTAGE_MINUTES (30),
- * BENCH_COLLECTORS (1), BENCH_WORKERS (4), BENCH_MODES (breaker,none), BENCH_THROUGHPUT_N (300), BENCH_THROUGHPUT_PAIRS (3),
+ * BENCH_COLLECTORS (1), BENCH_WORKERS (4), BENCH_MODES (breaker,none), BENCH_THROUGHPUT_N (300), BENCH_THROUGHPUT_ROUNDS (3),
  * BENCH_LATENCY_N (400), BENCH_LATENCY_CONC (4 collectors at a time).
  * Writes bench/results/temporal-<date>.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import { NativeConnection, type ActivityInboundCallsInterceptor, type ActivityInterceptorsFactory, type Worker } from '@temporalio/worker';
 import { CircuitBreaker } from '../src';
 import type { BreakerConfig } from '../src/breaker/config';
-import { createActivities } from '../src/app/activities';
-import { startSimulator } from '../src/sim';
-import { createBreakerInterceptors } from '../src/temporal/activity-interceptor';
-import { silentLogger } from '../src/log/logger';
+import { startSimulator, simulatorProvidersConfig } from '../src/sim';
 import { startHarness, workflowBundle, type Harness } from '../test/helpers/breaker-harness';
+import { createBenchWorker, type Mode } from './bench-worker';
+import type { ThroughputChildSpec } from './throughput-child';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis';
 import { createDevServerEnv, createTimeSkippingEnv } from '../test/helpers/temporal-env';
 
@@ -35,41 +36,21 @@ const only = (process.env.BENCH_ONLY ?? 'outage,throughput,latency').split(',');
 const OUTAGE_MINUTES = Number(process.env.BENCH_OUTAGE_MINUTES ?? 30);
 const COLLECTORS = Number(process.env.BENCH_COLLECTORS ?? 1);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT_N ?? 300);
-const THROUGHPUT_PAIRS = Number(process.env.BENCH_THROUGHPUT_PAIRS ?? 3);
+const THROUGHPUT_ROUNDS = Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 3);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 400);
 const LATENCY_CONC = Number(process.env.BENCH_LATENCY_CONC ?? 4);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
 
-type Mode = 'breaker' | 'none';
 
 /** A worker on the harness's task queue, with the breaker interceptor or with none. */
 async function makeWorker(
   h: Harness,
   env: TestWorkflowEnvironment,
   mode: Mode,
-  extra?: ReturnType<typeof createBreakerInterceptors>['activity'],
+  outer?: ActivityInterceptorsFactory[],
   connection: NativeConnection = env.nativeConnection,
 ): Promise<Worker> {
-  const interceptors =
-    mode === 'breaker'
-      ? createBreakerInterceptors({
-          store: h.stores.breakers,
-          breakers: h.breakers,
-          breakerFor: h.config.activities,
-          forcedOpenRecheckMs: h.config.interceptor.forcedOpenRecheckSeconds * 1000,
-          halfOpenRecheckMs: h.config.interceptor.halfOpenRecheckSeconds * 1000,
-          defaultProbeLeaseMs: h.config.interceptor.defaultProbeLeaseSeconds * 1000,
-          logger: silentLogger,
-        })
-      : undefined;
-  return Worker.create({
-    connection,
-    namespace: h.config.temporal.namespace,
-    taskQueue: h.taskQueue,
-    activities: createActivities(h.config, h.stores.breakers, h.stores.results, h.breakers),
-    workflowBundle: await workflowBundle(),
-    ...(interceptors ? { interceptors: { activity: [...(extra ?? []), ...interceptors.activity] } } : {}),
-  });
+  return createBenchWorker({ mode, config: h.config, stores: h.stores, breakers: h.breakers, connection, taskQueue: h.taskQueue, workflowBundle: await workflowBundle(), outer });
 }
 
 async function withWorkers<T>(workers: Worker[], fn: () => Promise<T>): Promise<T> {
@@ -186,60 +167,7 @@ async function devServerBenches(redis: RedisServer) {
   const env = await createDevServerEnv();
   const results: Record<string, unknown> = {};
   try {
-    if (only.includes('throughput')) {
-      const sim = await startSimulator({ port: 0 });
-      const rounds: { mode: Mode; activities: number; seconds: number; perSec: number; collected: number }[] = [];
-      const run = async (mode: Mode, n: number, record: boolean) => {
-        const h = await startHarness(env, { sim, config: { redis: { url: redis.url, keyPrefix: `bench-tp-${mode}-${Date.now()}:cb_state:` } } });
-        const w = await makeWorker(h, env, mode);
-        await withWorkers([w], async () => {
-          const t0 = process.hrtime.bigint();
-          const handles = await Promise.all(
-            Array.from({ length: n }, (_, i) =>
-              env.client.workflow.start('onChainCollectorWorkflow', {
-                taskQueue: h.taskQueue,
-                workflowId: `bench-tp-${mode}-${i}-${h.taskQueue}`,
-                args: [{ sources: ['moralis'], maxCycles: 1, policy: { moralis: 'skip' } }],
-              }),
-            ),
-          );
-          const totals = (await Promise.all(handles.map((hd) => hd.result()))) as { collected: number }[];
-          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-          const collected = totals.reduce((a, t) => a + t.collected, 0);
-          if (record) rounds.push({ mode, activities: n, seconds, perSec: n / seconds, collected });
-          console.log(`[throughput] ${mode}${record ? '' : ' (warm-up)'}: ${n} activities in ${seconds.toFixed(2)} s = ${(n / seconds).toFixed(1)}/s, collected ${collected}`);
-        });
-        await h.close();
-      };
-      await run('none', Math.min(50, THROUGHPUT_N), false);
-      await run('breaker', Math.min(50, THROUGHPUT_N), false);
-      // Pairs of rounds back to back, alternating which goes first: the machine's drift moves both
-      // sides of a pair; the ratio is the median of the pairs' ratios.
-      const pairRatios: number[] = [];
-      for (let pair = 0; pair < THROUGHPUT_PAIRS; pair++) {
-        const order: Mode[] = pair % 2 === 0 ? ['breaker', 'none'] : ['none', 'breaker'];
-        for (const m of order) await run(m, THROUGHPUT_N, true);
-        const [a, b] = rounds.slice(-2);
-        pairRatios.push((a.mode === 'breaker' ? a.perSec / b.perSec : b.perSec / a.perSec));
-      }
-      const mean = (m: Mode) => {
-        const rs = rounds.filter((r) => r.mode === m);
-        return rs.reduce((a, r) => a + r.activities, 0) / rs.reduce((a, r) => a + r.seconds, 0);
-      };
-      const withB = mean('breaker');
-      const without = mean('none');
-      const sorted = [...pairRatios].sort((x, y) => x - y);
-      results.throughput = {
-        activitiesPerRound: THROUGHPUT_N,
-        pairs: THROUGHPUT_PAIRS,
-        rounds,
-        pairRatios,
-        withBreakerPerSec: withB,
-        withoutPerSec: without,
-        ratio: sorted[Math.floor((sorted.length - 1) / 2)],
-      };
-      await sim.close();
-    }
+    if (only.includes('throughput')) results.throughput = await throughput(env, redis);
     if (only.includes('latency')) {
       // The default (a worker rejects from the open state it read for up to 1 s, refreshed in the
       // background) and openCacheMs 0 (a GET of the shared state for every rejection).
@@ -250,6 +178,89 @@ async function devServerBenches(redis: RedisServer) {
     await env.teardown();
   }
   return results;
+}
+
+/** A worker process of the throughput benchmark; resolves once its worker polls. */
+function startThroughputChild(spec: ThroughputChildSpec): Promise<ChildProcess> {
+  const child = fork(join(__dirname, 'throughput-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`throughput worker (${spec.mode}) exited with ${code} before it was ready`)));
+    child.send(spec);
+  });
+}
+
+/**
+ * Activity throughput with and without the interceptor, measured at the same time: two worker
+ * processes (one per mode, each on its own task queue) serve the same workload started
+ * interleaved, so both see the same server and machine. Each round counts what each queue
+ * completed until the first of the two finished all of its workflows; the ratio of those counts
+ * is the round's throughput ratio, and the result is the median round.
+ */
+async function throughput(env: TestWorkflowEnvironment, redis: RedisServer) {
+  const sim = await startSimulator({ port: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'tcb-bench-'));
+  const bundlePath = join(dir, 'workflows.js');
+  writeFileSync(bundlePath, (await workflowBundle()).code);
+  const id = randomUUID().slice(0, 8);
+  const queue = (mode: Mode) => `bench-tp-${mode}-${id}`;
+  const children = await Promise.all(
+    (['breaker', 'none'] as Mode[]).map((mode) =>
+      startThroughputChild({
+        mode,
+        address: env.address,
+        namespace: env.namespace ?? 'default',
+        taskQueue: queue(mode),
+        redisUrl: redis.url,
+        keyPrefix: `bench-tp-${id}:cb_state:`,
+        resultKeyPrefix: `bench-tp-${id}-${mode}:result:`,
+        providers: simulatorProvidersConfig(sim.url),
+        bundlePath,
+      }),
+    ),
+  );
+  const rounds: { n: number; completedUntilFirstDone: Record<Mode, number>; firstDoneSeconds: number; perSec: Record<Mode, number>; ratio: number }[] = [];
+  try {
+    const run = async (round: number, n: number) => {
+      const t0 = performance.now();
+      const done: Record<Mode, number[]> = { breaker: [], none: [] };
+      const handles = await Promise.all(
+        Array.from({ length: n }, (_, i) => (['breaker', 'none'] as Mode[]).map((mode) => ({ mode, i }))).flat().map(({ mode, i }) =>
+          env.client.workflow
+            .start('onChainCollectorWorkflow', {
+              taskQueue: queue(mode),
+              workflowId: `bench-tp-${round}-${mode}-${i}-${id}`,
+              args: [{ sources: ['moralis'], maxCycles: 1, policy: { moralis: 'skip' } }],
+            })
+            .then((h) => ({ h, mode })),
+        ),
+      );
+      await Promise.all(handles.map(({ h, mode }) => h.result().then(() => done[mode].push(performance.now() - t0))));
+      const cut = Math.min(Math.max(...done.breaker), Math.max(...done.none));
+      const within = (m: Mode) => done[m].filter((t) => t <= cut).length;
+      return { n, firstDoneSeconds: cut / 1000, completedUntilFirstDone: { breaker: within('breaker'), none: within('none') }, perSec: { breaker: within('breaker') / (cut / 1000), none: within('none') / (cut / 1000) }, ratio: within('breaker') / within('none') };
+    };
+    await run(-1, Math.min(50, THROUGHPUT_N)); // warm-up
+    for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
+      const res = await run(r, THROUGHPUT_N);
+      rounds.push(res);
+      console.log(`[throughput] round ${r}: until the first queue was done (${res.firstDoneSeconds.toFixed(2)} s) breaker ${res.completedUntilFirstDone.breaker}, none ${res.completedUntilFirstDone.none} of ${res.n} each: ratio ${res.ratio.toFixed(3)}`);
+    }
+  } finally {
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : (c.once('exit', r), c.disconnect())))));
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sorted = rounds.map((r) => r.ratio).sort((a, b) => a - b);
+  const sum = (m: Mode) => rounds.reduce((a, r) => a + r.completedUntilFirstDone[m], 0) / rounds.reduce((a, r) => a + r.firstDoneSeconds, 0);
+  return {
+    method: 'both modes at once, one worker process each, same workload interleaved; counts until the first queue is done',
+    activitiesPerQueuePerRound: THROUGHPUT_N,
+    rounds,
+    withBreakerPerSec: sum('breaker'),
+    withoutPerSec: sum('none'),
+    ratio: sorted[Math.floor((sorted.length - 1) / 2)],
+  };
 }
 
 async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisServer, openCacheMs: number) {
@@ -337,8 +348,8 @@ async function main() {
     lines.push(`| provider calls, ${o.outageMinutes} min outage, ${o.workers} workers, ${o.collectors} collector(s) every 10 s | ${o.withBreaker.calls} | ${o.withoutBreaker.calls} | ${o.ratio.toFixed(1)}× fewer (goal ≥ 20×) ${o.ratio >= 20 ? 'MET' : 'MISSED'} |`);
     lines.push(`| expected with breaker (threshold ${o.breakerConfig.failureThreshold} + probes at ${o.expectedProbeTimesS.join(', ')} s) | ${o.expectedWithBreaker} | | ${o.matchesExpected ? 'exact match' : 'DIFFERS'} |`);
   }
-  const t = report.throughput as { withBreakerPerSec: number; withoutPerSec: number; ratio: number; activitiesPerRound: number; pairs: number } | undefined;
-  if (t) lines.push(`| throughput, activities/s (dev server, ${t.activitiesPerRound}/round, ${t.pairs} pairs of rounds; ratio = median pair) | ${t.withBreakerPerSec.toFixed(1)} | ${t.withoutPerSec.toFixed(1)} | ${t.ratio.toFixed(3)} (goal ≥ 0.95) ${t.ratio >= 0.95 ? 'MET' : 'MISSED'} |`);
+  const t = report.throughput as { withBreakerPerSec: number; withoutPerSec: number; ratio: number; activitiesPerQueuePerRound: number; rounds: unknown[] } | undefined;
+  if (t) lines.push(`| throughput, activities/s (dev server, both modes at once in two worker processes, ${t.activitiesPerQueuePerRound} each per round, median of ${t.rounds.length} rounds) | ${t.withBreakerPerSec.toFixed(1)} | ${t.withoutPerSec.toFixed(1)} | ${t.ratio.toFixed(3)} (goal ≥ 0.95) ${t.ratio >= 0.95 ? 'MET' : 'MISSED'} |`);
   const l = report.shortCircuitLatency as { p50us: number; p99us: number; samples: number } | undefined;
   if (l) lines.push(`| short-circuit latency p50 / p99 (${l.samples} rejections, local Redis, default openCacheMs 1000) | ${(l.p50us / 1000).toFixed(2)} ms / ${(l.p99us / 1000).toFixed(2)} ms | | p99 goal ≤ 2 ms ${l.p99us <= 2000 ? 'MET' : 'MISSED'} |`);
   const u = report.shortCircuitLatencyUncached as { p50us: number; p99us: number; samples: number } | undefined;
