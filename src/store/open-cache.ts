@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { BreakerConfig } from '../breaker/config';
 import type { BreakerState } from '../breaker/state';
-import { acquire, type Decision } from '../breaker/transitions';
+import type { Decision } from '../breaker/transitions';
+import { readOnlyAcquire } from './snapshot-decision';
 import type { StoreReply } from './store';
 
 /**
@@ -43,13 +44,13 @@ export class OpenStateCache {
       this.entries.delete(cfg.collectorName);
       return null;
     }
-    const step = acquire(cfg, hit.state, now, leaseMs);
-    if (step.state !== hit.state || step.result.allowed) {
+    const decided = readOnlyAcquire(cfg, hit.state, now, leaseMs);
+    if (decided === null || decided.result.allowed) {
       this.entries.delete(cfg.collectorName);
       return 'write';
     }
     if (age >= this.maxAgeMs / 2 && !hit.refreshing) this.refresh(cfg, hit);
-    return { result: step.result, transition: null, state: hit.state };
+    return decided;
   }
 
   private refresh(cfg: BreakerConfig, hit: { refreshing: boolean }): void {

@@ -25,7 +25,7 @@ export class SnapshotDecisions {
   decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): StoreReply<Decision> | null {
     if (raw === null) {
       // No key: the initial state, which the script would not write either.
-      return this.readOnly(cfg, initialState(cfg), now, leaseMs);
+      return readOnlyAcquire(cfg, initialState(cfg), now, leaseMs);
     }
     const closed = CLOSED_CANONICAL.exec(raw);
     if (closed) {
@@ -33,7 +33,7 @@ export class SnapshotDecisions {
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
     }
     const state = this.decode(key, raw);
-    return state ? this.readOnly(cfg, state, now, leaseMs) : null;
+    return state ? readOnlyAcquire(cfg, state, now, leaseMs) : null;
   }
 
   /** The state a stored value holds (the initial one for no value); undefined when it does not validate. */
@@ -52,10 +52,14 @@ export class SnapshotDecisions {
     }
     return hit.state;
   }
+}
 
-  private readOnly(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {
-    const step = acquire(cfg, state, now, leaseMs);
-    if (step.state !== state) return null;
-    return step.result.allowed && step.result.state === 'closed' ? { result: step.result, transition: null } : { result: step.result, transition: null, state };
-  }
+/**
+ * The acquire decision on `state` when it writes nothing (the reply carries the state unless it
+ * admitted a call while closed); null when it would write (open → half-open, a probe's lease).
+ */
+export function readOnlyAcquire(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {
+  const step = acquire(cfg, state, now, leaseMs);
+  if (step.state !== state) return null;
+  return step.result.allowed && step.result.state === 'closed' ? { result: step.result, transition: null } : { result: step.result, transition: null, state };
 }
