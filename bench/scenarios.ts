@@ -9,13 +9,14 @@ import { performance } from 'node:perf_hooks';
 import { circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
 import Redis from 'ioredis';
 import Opossum from 'opossum';
-import { CircuitBreaker, MemoryBreakerStore, RedisBreakerStore, silentLogger } from '../src';
+import { benchLibrary } from './library';
 import { Histogram } from './histogram';
 
 export type ScenarioKind =
   | 'memory' // acquire + recordSuccess, memory store
   | 'redis' // acquire + recordSuccess, Redis store (2 Redis round trips)
   | 'incr' // raw ioredis INCR (1 round trip)
+  | 'script-floor' // a GET, then a script that only reads and rewrites the key (2 round trips, no breaker code)
   | 'execute-memory' // our execute(noop), memory store
   | 'opossum' // opossum fire(noop), default options (10 s timeout timer per call)
   | 'opossum-no-timeout' // opossum fire(noop), timeout: false
@@ -43,6 +44,12 @@ export interface ScenarioResult {
 }
 
 export const BENCH_PREFIX = 'bench:cb_state:';
+const FLOOR_SCRIPT = "local v = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], v, 'EX', ARGV[3]) return 1";
+const FLOOR_VALUE = JSON.stringify({
+  v: 1, state: 'closed', forced: false, epoch: 0, failureCount: 0, consecutiveSuccesses: 0, lastFailureTime: null,
+  stats: { totalSuccesses: 0, totalFailures: 0, circuitOpens: 0, successfulRecoveries: 0, failedRecoveries: 0, timeInOpenStateMs: 0, lastOpenTime: null },
+  timeoutSeconds: 300, openedAt: null, lastStateChange: null, halfOpen: { attempts: 0, successes: 0, nextProbeId: 0, leases: {} },
+});
 const noop = async (): Promise<void> => undefined;
 
 interface Prepared {
@@ -52,6 +59,7 @@ interface Prepared {
 }
 
 async function prepare(spec: ScenarioSpec): Promise<Prepared> {
+  const { CircuitBreaker, MemoryBreakerStore, RedisBreakerStore, silentLogger } = benchLibrary();
   const cfg = { collectorName: spec.name };
   const connect = async () => {
     if (!spec.redisUrl) throw new Error(`scenario '${spec.kind}' needs a Redis URL`);
@@ -87,6 +95,22 @@ async function prepare(spec: ScenarioSpec): Promise<Prepared> {
       const redis = await connect();
       const key = `bench:incr:${spec.name}`;
       return { op: () => redis.incr(key), close: async () => void (await redis.quit()) };
+    }
+    case 'script-floor': {
+      // The least any GET-then-script design costs: the same two round trips as a store decision
+      // (a GET of a state-sized value, then EVALSHA with the record's arguments), but the script
+      // only reads the value and writes it back with its TTL, and Node does nothing with the replies.
+      const redis = await connect();
+      const key = `bench:floor:${spec.name}`;
+      await redis.set(key, FLOOR_VALUE);
+      const sha = (await redis.script('LOAD', FLOOR_SCRIPT)) as string;
+      return {
+        op: async () => {
+          await redis.get(key);
+          await redis.evalsha(sha, 1, key, 'record', Date.now(), 86_400, '5,300,3,2,1.5,3600', 0, -1, 'success');
+        },
+        close: async () => void (await redis.quit()),
+      };
     }
     case 'execute-memory': {
       const breaker = new CircuitBreaker(cfg, new MemoryBreakerStore());

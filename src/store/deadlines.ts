@@ -8,19 +8,28 @@ interface Waiter {
 
 /**
  * The calls waiting under one bound (ms). They start in order and share the bound, so their
- * deadlines are in insertion order: one timer, armed for the oldest live call, serves them all.
+ * deadlines are in insertion order: a FIFO queue, one timer armed for the oldest live call. A call
+ * that settles is only marked; marked calls leave the queue as its head passes them (on the next
+ * add or when the timer fires), so the hot path neither searches nor deletes.
  */
 class Lane {
-  private readonly waiting = new Set<Waiter>();
+  private queue: Waiter[] = [];
+  private head = 0;
   private timer: NodeJS.Timeout | null = null;
 
   add(w: Waiter): void {
-    this.waiting.add(w);
+    this.dropSettled();
+    this.queue.push(w);
     if (this.timer === null) this.arm(w.deadline);
   }
 
-  delete(w: Waiter): void {
-    this.waiting.delete(w);
+  private dropSettled(): void {
+    const q = this.queue;
+    while (this.head < q.length && q[this.head].settled) this.head += 1;
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private arm(deadline: number): void {
@@ -33,14 +42,17 @@ class Lane {
     this.timer = null;
     const now = performance.now();
     const due: Waiter[] = [];
-    for (const w of this.waiting) {
-      if (w.deadline > now) {
+    const q = this.queue;
+    while (this.head < q.length) {
+      const w = q[this.head];
+      if (!w.settled && w.deadline > now) {
         this.arm(w.deadline);
         break;
       }
-      this.waiting.delete(w);
-      due.push(w);
+      this.head += 1;
+      if (!w.settled) due.push(w);
     }
+    this.dropSettled();
     // Timers run before I/O in an event-loop turn: when the loop was busy past a deadline, an answer
     // that arrived in time may be waiting unread. It is read in this turn's poll phase; expire only
     // what is still unsettled after it (setImmediate runs right after that phase).
@@ -70,12 +82,10 @@ export class Deadlines {
       p.then(
         (v) => {
           w.settled = true;
-          l.delete(w);
           resolve(v);
         },
         (e: unknown) => {
           w.settled = true;
-          l.delete(w);
           reject(e);
         },
       );

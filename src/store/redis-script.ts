@@ -107,7 +107,8 @@ export class BreakerScript {
 
   record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
     const parse = (r: Reply | number): Parsed<RecordResult> => {
-      if (typeof r === 'number') return { result: { counted: r === 1, state: 'closed' }, transition: null, state: undefined, repaired: '' };
+      // The hot path's bare integer: the breaker was and stays closed, nothing repaired.
+      if (typeof r === 'number') return r === 1 ? COUNTED_CLOSED : UNCOUNTED_CLOSED;
       const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
       const state = json ? parseState(json as string) : undefined;
       return {
@@ -138,6 +139,10 @@ export class BreakerScript {
 }
 
 export type Parsed<R> = StoreReply<R> & { repaired: string };
+
+// Shared (frozen) replies for the record hot path: every successful call while closed gets one.
+const COUNTED_CLOSED: Parsed<RecordResult> = Object.freeze({ result: Object.freeze({ counted: true, state: 'closed' as const }), transition: null, state: undefined, repaired: '' });
+const UNCOUNTED_CLOSED: Parsed<RecordResult> = Object.freeze({ result: Object.freeze({ counted: false, state: 'closed' as const }), transition: null, state: undefined, repaired: '' });
 
 /** The script wrote this JSON itself after validating it, so it is parsed without a second check. */
 function parseState(json: string): BreakerState {

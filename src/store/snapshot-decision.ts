@@ -3,12 +3,19 @@ import { decodeState, initialState, type BreakerState } from '../breaker/state';
 import { acquire, type Decision } from '../breaker/transitions';
 import type { StoreReply } from './store';
 
+/** A JSON integer ≥ 0 (no leading zeros), and one that may be null. */
+const N = '(?:0|[1-9]\\d*)';
+const N_OR_NULL = `(?:${N}|null)`;
+
 /**
- * A closed, not forced state in the script's canonical form (see lua/breaker.lua): the hot path
- * reads the epoch without decoding. Anything else is decoded and validated.
+ * A closed, not forced state in the script's canonical form (see lua/breaker.lua), matched whole:
+ * the hot path reads the epoch without decoding. Anything else is decoded and validated.
  */
-const CLOSED_CANONICAL =
-  /^\{"v":1,"state":"closed","forced":false,"epoch":(\d{1,15}),"failureCount":\d+,"consecutiveSuccesses":\d+,"timeoutSeconds":[1-9]\d*,"openedAt":null,"lastFailureTime":(?:\d+|null),"lastStateChange":(?:\d+|null),"halfOpen":\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\{\}\},"stats":\{"totalFailures":\d+,"totalSuccesses":\d+,"circuitOpens":\d+,"successfulRecoveries":\d+,"failedRecoveries":\d+,"timeInOpenStateMs":\d+,"lastOpenTime":(?:\d+|null)\}\}$/;
+const CLOSED_CANONICAL = new RegExp(
+  `^\\{"v":1,"state":"closed","forced":false,"epoch":(0|[1-9]\\d{0,14}),"failureCount":${N},"consecutiveSuccesses":${N},"lastFailureTime":${N_OR_NULL},` +
+    `"stats":\\{"totalSuccesses":${N},"totalFailures":${N},"circuitOpens":${N},"successfulRecoveries":${N},"failedRecoveries":${N},"timeInOpenStateMs":${N},"lastOpenTime":${N_OR_NULL}\\},` +
+    `"timeoutSeconds":[1-9]\\d*,"openedAt":null,"lastStateChange":${N_OR_NULL},"halfOpen":\\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\\{\\}\\}\\}$`,
+);
 
 /**
  * Acquire decisions that change nothing (admitted while closed; rejected while open, forced open,

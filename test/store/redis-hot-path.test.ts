@@ -14,15 +14,19 @@ let seq = 0;
 const unique = (label: string) => `${label}-${process.pid}-${Date.now()}-${seq++}`;
 const PREFIX = 'hot-path:';
 
-/** The canonical form: BreakerState's keys in its declared order, no spaces, leases by id. */
+/**
+ * The canonical form: what a closed breaker's outcome changes first (the script's record hot path
+ * rewrites that head and copies the rest), then the rest; no spaces, leases by id.
+ */
 function canonical(raw: string): string {
   const s = JSON.parse(raw) as Record<string, never> & { halfOpen: { leases: Record<string, number> }; stats: Record<string, unknown> };
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
   const leases = Object.fromEntries(Object.entries(s.halfOpen.leases).sort(([a], [b]) => Number(a) - Number(b)));
   return JSON.stringify({
-    ...pick(s, ['v', 'state', 'forced', 'epoch', 'failureCount', 'consecutiveSuccesses', 'timeoutSeconds', 'openedAt', 'lastFailureTime', 'lastStateChange']),
+    ...pick(s, ['v', 'state', 'forced', 'epoch', 'failureCount', 'consecutiveSuccesses', 'lastFailureTime']),
+    stats: pick(s.stats, ['totalSuccesses', 'totalFailures', 'circuitOpens', 'successfulRecoveries', 'failedRecoveries', 'timeInOpenStateMs', 'lastOpenTime']),
+    ...pick(s, ['timeoutSeconds', 'openedAt', 'lastStateChange']),
     halfOpen: { ...pick(s.halfOpen, ['attempts', 'successes', 'nextProbeId']), leases },
-    stats: pick(s.stats, ['totalFailures', 'totalSuccesses', 'circuitOpens', 'successfulRecoveries', 'failedRecoveries', 'timeInOpenStateMs', 'lastOpenTime']),
   });
 }
 
@@ -169,6 +173,33 @@ describe('Redis store hot paths', () => {
     expect(t.errors.map((e) => String(e.fields?.reason))).toEqual([expect.stringContaining('failureCount')]);
     const after = JSON.parse((await t.raw())!);
     expect(after).toMatchObject({ state: 'closed', failureCount: 0, stats: { totalSuccesses: 1 } });
+  });
+  it('a record copies what follows the fields it changes; a corrupt number there is reported and replaced at the next decision', async () => {
+    const t = setup();
+    const d = await t.breaker.acquire(T0);
+    if (!d.allowed) throw new Error('expected admission');
+    await t.breaker.recordSuccess(d.permit, T0);
+    const good = (await t.raw())!;
+    await redis.set(PREFIX + t.breaker.name, good.replace('"circuitOpens":0', '"circuitOpens":-4'));
+    const d2 = await t.breaker.acquire(T0 + 1);
+    expect(t.errors.map((e) => String(e.fields?.reason))).toEqual([expect.stringContaining('stats')]);
+    if (d2.allowed) await t.breaker.recordSuccess(d2.permit, T0 + 1);
+    const after = (await t.raw())!;
+    expect(after).toBe(canonical(after));
+    // statistics that do not validate start again from zero (the repair keeps only what it can read)
+    expect(JSON.parse(after)).toMatchObject({ state: 'closed', consecutiveSuccesses: 1, stats: { totalSuccesses: 1, circuitOpens: 0 } });
+    // met first by a record (its permit issued before the corruption): counted, then the decision repairs it
+    const d3 = await t.breaker.acquire(T0 + 2);
+    if (!d3.allowed) throw new Error('expected admission');
+    await redis.set(PREFIX + t.breaker.name, after.replace('"circuitOpens":0', '"circuitOpens":-4'));
+    await t.breaker.recordSuccess(d3.permit, T0 + 2);
+    expect(JSON.parse((await t.raw())!)).toMatchObject({ consecutiveSuccesses: 2, stats: { totalSuccesses: 2, circuitOpens: -4 } });
+    expect(t.errors).toHaveLength(1);
+    expect(await t.breaker.acquire(T0 + 3)).toMatchObject({ allowed: true, state: 'closed' });
+    expect(t.errors).toHaveLength(2);
+    const repaired = (await t.raw())!;
+    expect(repaired).toBe(canonical(repaired));
+    expect(JSON.parse(repaired)).toMatchObject({ state: 'closed', stats: { circuitOpens: 0 } });
   });
 });
 

@@ -7,7 +7,7 @@
 --          settings = 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,
 --                      backoffMultiplier,maxTimeoutSeconds'
 --          (one argument, built once per config by redis-script.ts, parsed only by the paths that
---          need it: a closed breaker's acquire and success never do)
+--          need it: a closed breaker's success never does)
 --
 -- Replies: acquire → { repaired, epoch } when admitted in the closed state (the hot path), else
 -- { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json };
@@ -15,37 +15,40 @@
 -- path), else { repaired, counted, state } with no transition, else { ..., event, from, json }.
 --
 -- The state is written in one canonical form (fixed key order, integers, no spaces; see encode).
--- That lets the hot paths (a closed breaker's acquire, and an outcome that keeps it closed) read
--- and rewrite it with one anchored pattern instead of decoding, validating and re-encoding JSON:
--- the pattern accepts only a well-formed closed state, and anything else (another state, a value
--- written by someone else, a corrupt one) takes the full path below, which validates it.
+-- That lets the hot path (an outcome that keeps a closed breaker closed) rewrite it with one
+-- anchored pattern instead of decoding, validating and re-encoding JSON; anything else (another
+-- state, a value written by someone else, a corrupt one) takes the full path below, which
+-- validates it. (Decisions that write nothing never reach this script: see snapshot-decision.ts.)
 local key = KEYS[1]
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
 local ttl = ARGV[3]
 
--- A closed, not forced state in canonical form; its 13 numbers are captured (nullable ones as [%dnul]+).
-local CLOSED = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"failureCount":(%d+),"consecutiveSuccesses":(%d+),"timeoutSeconds":(%d+),"openedAt":null,"lastFailureTime":([%dnul]+),"lastStateChange":([%dnul]+),"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}},"stats":{"totalFailures":(%d+),"totalSuccesses":(%d+),"circuitOpens":(%d+),"successfulRecoveries":(%d+),"failedRecoveries":(%d+),"timeInOpenStateMs":(%d+),"lastOpenTime":([%dnul]+)}}$'
-local CLOSED_FORMAT = '{"v":1,"state":"closed","forced":false,"epoch":%s,"failureCount":%s,"consecutiveSuccesses":%s,"timeoutSeconds":%s,"openedAt":null,"lastFailureTime":%s,"lastStateChange":%s,"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}},"stats":{"totalFailures":%s,"totalSuccesses":%s,"circuitOpens":%s,"successfulRecoveries":%s,"failedRecoveries":%s,"timeInOpenStateMs":%s,"lastOpenTime":%s}}'
+-- The record hot path: an outcome that keeps a closed, not forced breaker closed changes only
+-- the fields the canonical form puts first (up to totalFailures). They are captured and
+-- rewritten; the rest is copied as is after a plain comparison of its end (a closed state's
+-- empty half-open part, which also rejects trailing bytes). The rest's numbers are not
+-- re-validated here: only the script writes this key, and every decision's read (the GET in
+-- redis-script.ts) matches the whole value, sending anything else to the full path below.
+local CLOSED_HEAD = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"failureCount":(%d+),"consecutiveSuccesses":(%d+),"lastFailureTime":([%dnul]+),"stats":{"totalSuccesses":(%d+),"totalFailures":(%d+)()'
+local CLOSED_END = ',"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}}}'
 
 local raw = nil
 if op == 'acquire' or op == 'record' then
   raw = redis.pcall('GET', key)
-  if type(raw) == 'string' then
-    local e, fc, cs, t, lf, ls, tf, ts, co, sr, fr, tio, lo = string.match(raw, CLOSED)
-    if e and tonumber(t) >= 1 and (lf == 'null' or not string.find(lf, '%D'))
-        and (ls == 'null' or not string.find(ls, '%D')) and (lo == 'null' or not string.find(lo, '%D')) then
-      if op == 'acquire' then return { '', tonumber(e) } end
+  if op == 'record' and type(raw) == 'string' then
+    local e, fc, cs, lf, ts, tf, rest = string.match(raw, CLOSED_HEAD)
+    if e and #e < 16 and string.sub(raw, -#CLOSED_END) == CLOSED_END and (lf == 'null' or not string.find(lf, '%D')) then
       local outcome = ARGV[7]
-      local current = tonumber(ARGV[5]) == tonumber(e)
+      local current = ARGV[5] == e
       local counted, fast = 0, true
       if outcome == 'success' then
-        ts = string.format('%d', tonumber(ts) + 1)
-        if current then fc, cs, counted = '0', string.format('%d', tonumber(cs) + 1), 1 end
+        ts = string.format('%d', ts + 1)
+        if current then fc, cs, counted = '0', string.format('%d', cs + 1), 1 end
       elseif outcome == 'failure' then
-        tf = string.format('%d', tonumber(tf) + 1)
+        tf = string.format('%d', tf + 1)
         if current then
-          local failures = tonumber(fc) + 1
+          local failures = fc + 1
           local threshold = tonumber(string.match(ARGV[4], '^(%d+),'))
           -- Opening, or a fractional `now`, is left to the full path (below).
           if failures < threshold and now == math.floor(now) then
@@ -58,7 +61,9 @@ if op == 'acquire' or op == 'record' then
         fast = false
       end
       if fast then
-        redis.call('SET', key, string.format(CLOSED_FORMAT, e, fc, cs, t, lf, ls, tf, ts, co, sr, fr, tio, lo), 'EX', ttl)
+        redis.call('SET', key, '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"failureCount":' .. fc
+          .. ',"consecutiveSuccesses":' .. cs .. ',"lastFailureTime":' .. lf .. ',"stats":{"totalSuccesses":' .. ts
+          .. ',"totalFailures":' .. tf .. string.sub(raw, rest), 'EX', ttl)
         return counted
       end
     end
@@ -178,14 +183,15 @@ local function encode(s)
   for i, id in ipairs(ids) do ids[i] = '"' .. id .. '":' .. num(h.leases[id]) end
   return '{"v":1,"state":"' .. s.state .. '","forced":' .. tostring(s.forced) .. ',"epoch":' .. num(s.epoch)
     .. ',"failureCount":' .. num(s.failureCount) .. ',"consecutiveSuccesses":' .. num(s.consecutiveSuccesses)
-    .. ',"timeoutSeconds":' .. num(s.timeoutSeconds) .. ',"openedAt":' .. num(s.openedAt)
-    .. ',"lastFailureTime":' .. num(s.lastFailureTime) .. ',"lastStateChange":' .. num(s.lastStateChange)
-    .. ',"halfOpen":{"attempts":' .. num(h.attempts) .. ',"successes":' .. num(h.successes)
-    .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}'
-    .. ',"stats":{"totalFailures":' .. num(st.totalFailures) .. ',"totalSuccesses":' .. num(st.totalSuccesses)
+    .. ',"lastFailureTime":' .. num(s.lastFailureTime)
+    .. ',"stats":{"totalSuccesses":' .. num(st.totalSuccesses) .. ',"totalFailures":' .. num(st.totalFailures)
     .. ',"circuitOpens":' .. num(st.circuitOpens) .. ',"successfulRecoveries":' .. num(st.successfulRecoveries)
     .. ',"failedRecoveries":' .. num(st.failedRecoveries) .. ',"timeInOpenStateMs":' .. num(st.timeInOpenStateMs)
-    .. ',"lastOpenTime":' .. num(st.lastOpenTime) .. '}}'
+    .. ',"lastOpenTime":' .. num(st.lastOpenTime) .. '}'
+    .. ',"timeoutSeconds":' .. num(s.timeoutSeconds) .. ',"openedAt":' .. num(s.openedAt)
+    .. ',"lastStateChange":' .. num(s.lastStateChange)
+    .. ',"halfOpen":{"attempts":' .. num(h.attempts) .. ',"successes":' .. num(h.successes)
+    .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}}'
 end
 
 local function save(s)
