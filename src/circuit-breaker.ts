@@ -52,8 +52,8 @@ export class CircuitBreaker {
     return reply;
   }
 
-  async acquire(now: number = this.clock(), options: { leaseMs?: number } = {}): Promise<Decision> {
-    const reply = this.notify(await this.store.acquire(this.config, now, options.leaseMs ?? this.probeLeaseMs));
+  async acquire(now: number = this.clock(), options?: { leaseMs?: number }): Promise<Decision> {
+    const reply = this.notify(await this.store.acquire(this.config, now, options?.leaseMs ?? this.probeLeaseMs));
     return reply.result;
   }
 

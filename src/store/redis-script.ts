@@ -60,10 +60,8 @@ export class BreakerScript {
     // Promise callbacks rather than an async function: this is every activity's path.
     return this.redis.get(key).then(
       (raw) => {
-        const decided = this.snapshots.decide(key, cfg, raw, now, leaseMs) as Parsed<Decision> | null;
-        if (decided === null) return this.acquireScripted(key, cfg, now, leaseMs);
-        decided.repaired = '';
-        return decided;
+        const decided = this.snapshots.decide(key, cfg, raw, now, leaseMs);
+        return decided === null ? this.acquireScripted(key, cfg, now, leaseMs) : decided;
       },
       (e: unknown) => {
         if (!String((e as Error)?.message).startsWith('WRONGTYPE')) throw e;

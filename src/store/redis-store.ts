@@ -7,7 +7,7 @@ import { defaultLogger, type Logger } from '../log/logger';
 import { Deadlines } from './deadlines';
 import { FallbackBreakers } from './fallback';
 import { OpenStateCache } from './open-cache';
-import { BreakerScript } from './redis-script';
+import { BreakerScript, type Parsed } from './redis-script';
 import type { BreakerStore, StoreReply } from './store';
 
 /**
@@ -60,6 +60,7 @@ export class RedisBreakerStore implements BreakerStore {
   private becomingReady: Promise<boolean> | null = null;
   private readonly deadlines = new Deadlines();
   private readonly openCache: OpenStateCache;
+  private readonly timedOut: () => StoreUnavailableError;
 
   constructor(options: RedisBreakerStoreOptions) {
     this.redis = options.redis;
@@ -70,6 +71,7 @@ export class RedisBreakerStore implements BreakerStore {
     this.retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.log = options.logger ?? defaultLogger;
     this.script = new BreakerScript(this.redis, this.ttlSeconds);
+    this.timedOut = () => new StoreUnavailableError(`Redis did not answer within ${this.timeoutMs} ms`);
     this.openCache = new OpenStateCache(options.openCacheMs ?? 1000, (cfg) =>
       this.downSince === null && this.redis.status === 'ready'
         ? this.withTimeout(this.script.peek(this.key(cfg.collectorName), cfg))
@@ -86,24 +88,46 @@ export class RedisBreakerStore implements BreakerStore {
     return this.downSince !== null;
   }
 
-  async acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
+  acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
+    // The common case first, with no await of its own: Redis connected and serving.
+    if (this.downSince !== null || this.redis.status !== 'ready') return this.acquireWhileNotReady(cfg, now, leaseMs);
+    const cached = this.openCache.reject(cfg, now, leaseMs);
+    if (cached !== null && cached !== 'write') return Promise.resolve(cached);
+    return this.acquireFromRedis(cfg, now, leaseMs, cached === 'write');
+  }
+
+  private async acquireWhileNotReady(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
     const use = this.useRedis(cfg.collectorName);
-    const cached = use === true ? this.openCache.reject(cfg, now, leaseMs) : null;
-    if (cached !== null && cached !== 'write') return cached;
-    if (use === true || (use !== false && (await use))) {
-      try {
-        const key = this.key(cfg.collectorName);
-        // Known to write (the open period just ended): straight to the script, one round trip.
-        const sent = cached === 'write' ? this.script.acquireScripted(key, cfg, now, leaseMs) : this.script.acquire(key, cfg, now, leaseMs);
-        const reply = this.checked(cfg, await this.withTimeout(sent));
-        if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
-        else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
-        if (this.openCache.enabled) this.openCache.offer(cfg.collectorName, reply.result.allowed ? undefined : reply.state);
-        return reply;
-      } catch (e) {
-        this.markDown(e, cfg.collectorName);
-      }
+    if (use === true || (use !== false && (await use))) return this.acquireFromRedis(cfg, now, leaseMs, false);
+    return this.decideLocally(cfg, now, leaseMs);
+  }
+
+  private acquireFromRedis(cfg: BreakerConfig, now: number, leaseMs: number, knownToWrite: boolean): Promise<StoreReply<Decision>> {
+    const withoutRedis = (e: unknown) => {
+      this.markDown(e, cfg.collectorName);
+      return this.decideLocally(cfg, now, leaseMs);
+    };
+    let sent: Promise<Parsed<Decision>>;
+    try {
+      const key = this.key(cfg.collectorName);
+      // Known to write (the open period just ended): straight to the script, one round trip.
+      sent = knownToWrite ? this.script.acquireScripted(key, cfg, now, leaseMs) : this.script.acquire(key, cfg, now, leaseMs);
+    } catch (e) {
+      return Promise.resolve().then(() => withoutRedis(e));
     }
+    return this.deadlines.settle<Parsed<Decision>, StoreReply<Decision>>(sent, this.timeoutMs, this.timedOut, (reply) => this.acquired(cfg, reply), withoutRedis);
+  }
+
+  private acquired(cfg: BreakerConfig, reply: Parsed<Decision>): StoreReply<Decision> {
+    this.logRepair(cfg, reply.repaired);
+    if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
+    else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
+    if (this.openCache.enabled) this.openCache.offer(cfg.collectorName, reply.result.allowed ? undefined : reply.state);
+    return reply;
+  }
+
+  /** The configured policy decides, without Redis. */
+  private async decideLocally(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
     if (this.policy === 'allow') {
       const permit: Permit = { breaker: cfg.collectorName, epoch: -1, probeId: null, issuedAt: now, leaseExpiresAt: null, fallback: true };
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
@@ -116,23 +140,39 @@ export class RedisBreakerStore implements BreakerStore {
     return reply;
   }
 
-  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
-    if (this.policy === 'allow' && permit.fallback) return { result: { counted: false, state: 'closed' }, transition: null };
+  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+    if (this.policy === 'allow' && permit.fallback) return Promise.resolve({ result: { counted: false, state: 'closed' }, transition: null });
+    if (this.downSince !== null || this.redis.status !== 'ready') return this.recordWhileNotReady(cfg, permit, outcome, now);
+    return this.recordInRedis(cfg, permit, outcome, now);
+  }
+
+  private async recordWhileNotReady(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
     // No await between deciding "not Redis" and counting locally (below): resync's final drain cannot miss it.
     const use = this.useRedis(cfg.collectorName);
-    if (use === true || (use !== false && (await use))) {
-      // A permit the fallback issued belongs to no period Redis knows (its call outlived the
-      // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
-      const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
-      const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
-      try {
-        const reply = this.checked(cfg, await this.withTimeout(sent));
+    if (use === true || (use !== false && (await use))) return this.recordInRedis(cfg, permit, outcome, now);
+    // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
+    this.fallback.count(cfg, outcome);
+    return this.fallback.store.record(cfg, permit, outcome, now);
+  }
+
+  private recordInRedis(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+    // A permit the fallback issued belongs to no period Redis knows (its call outlived the
+    // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
+    const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
+    const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
+    return this.deadlines.settle<Parsed<RecordResult>, StoreReply<RecordResult>>(
+      sent,
+      this.timeoutMs,
+      this.timedOut,
+      (reply) => {
+        this.logRepair(cfg, reply.repaired);
         if (reply.state) {
           this.fallback.remember(cfg.collectorName, reply.state);
           this.openCache.forget(cfg.collectorName);
         }
         return reply;
-      } catch (e) {
+      },
+      (e) => {
         this.markDown(e, cfg.collectorName);
         if (e instanceof StoreUnavailableError) {
           // Only the reply is late: the script was sent and may well have counted the outcome.
@@ -145,11 +185,10 @@ export class RedisBreakerStore implements BreakerStore {
           return this.fallback.store.record(cfg, permit, outcome, now);
         }
         this.warnIfUncertain(cfg, outcome, e);
-      }
-    }
-    // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
-    this.fallback.count(cfg, outcome);
-    return this.fallback.store.record(cfg, permit, outcome, now);
+        this.fallback.count(cfg, outcome);
+        return this.fallback.store.record(cfg, permit, outcome, now);
+      },
+    );
   }
 
   /** Operator commands must reach every worker, so they go to Redis or fail loudly. */

@@ -29,18 +29,19 @@ export class SnapshotDecisions {
   /** Per key: the last value decoded and its state (an outage keeps one open state for minutes). */
   private readonly decoded = new Map<string, { raw: string; state: BreakerState }>();
 
-  decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): StoreReply<Decision> | null {
+  /** Replies all of one shape (result, transition, state, repaired): the hot path's property reads stay monomorphic. */
+  decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): DecidedReply | null {
     if (raw === null) {
       // No key: the initial state, which the script would not write either.
-      return readOnlyAcquire(cfg, initialState(cfg), now, leaseMs);
+      return withoutRepair(readOnlyAcquire(cfg, initialState(cfg), now, leaseMs));
     }
     const closed = CLOSED_CANONICAL.exec(raw);
     if (closed) {
       const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), probeId: null, issuedAt: now, leaseExpiresAt: null };
-      return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
+      return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: '' };
     }
     const state = this.decode(key, raw);
-    return state ? readOnlyAcquire(cfg, state, now, leaseMs) : null;
+    return state ? withoutRepair(readOnlyAcquire(cfg, state, now, leaseMs)) : null;
   }
 
   /** The state a stored value holds (the initial one for no value); undefined when it does not validate. */
@@ -68,5 +69,11 @@ export class SnapshotDecisions {
 export function readOnlyAcquire(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {
   const step = acquire(cfg, state, now, leaseMs);
   if (step.state !== state) return null;
-  return step.result.allowed && step.result.state === 'closed' ? { result: step.result, transition: null } : { result: step.result, transition: null, state };
+  return { result: step.result, transition: null, state: step.result.allowed && step.result.state === 'closed' ? undefined : state };
 }
+
+/** A decision taken from a value that needed no repair. */
+export type DecidedReply = StoreReply<Decision> & { repaired: string };
+
+const withoutRepair = (r: StoreReply<Decision> | null): DecidedReply | null =>
+  r === null ? null : { result: r.result, transition: r.transition, state: r.state, repaired: '' };
