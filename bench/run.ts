@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   const paired = new Map<string, Record<Paired, Row>[]>();
 
   process.stderr.write(
-    `bench: redis ${redisVersion} at ${url}${own ? ' (throwaway)' : ''}; ${WARMUP_MS} ms warm-up + ${MEASURE_MS} ms per scenario; ${ROUNDS} rounds of INCR vs Redis store\n`,
+    `bench: redis ${redisVersion} at ${url}${own ? ' (throwaway)' : ''}; ${WARMUP_MS} ms warm-up + ${MEASURE_MS} ms per scenario; ${ROUNDS} rounds of INCR vs Redis store vs script floor\n`,
   );
   try {
     for (let round = 0; round < ROUNDS; round++) {
