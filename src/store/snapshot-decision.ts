@@ -1,7 +1,7 @@
 import type { BreakerConfig } from '../breaker/config';
 import { decodeState, initialState, type BreakerState } from '../breaker/state';
 import { acquire, type Decision } from '../breaker/transitions';
-import type { StoreReply } from './store';
+import type { Parsed } from './redis-script';
 
 /** A JSON integer ≥ 0 (no leading zeros), and one that may be null. */
 const N = '(?:0|[1-9]\\d*)';
@@ -30,10 +30,10 @@ export class SnapshotDecisions {
   private readonly decoded = new Map<string, { raw: string; state: BreakerState }>();
 
   /** Replies all of one shape (result, transition, state, repaired): the hot path's property reads stay monomorphic. */
-  decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): DecidedReply | null {
+  decide(key: string, cfg: BreakerConfig, raw: string | null, now: number, leaseMs: number): Parsed<Decision> | null {
     if (raw === null) {
       // No key: the initial state, which the script would not write either.
-      return withoutRepair(readOnlyAcquire(cfg, initialState(cfg), now, leaseMs));
+      return readOnlyAcquire(cfg, initialState(cfg), now, leaseMs);
     }
     const closed = CLOSED_CANONICAL.exec(raw);
     if (closed) {
@@ -41,7 +41,7 @@ export class SnapshotDecisions {
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: '' };
     }
     const state = this.decode(key, raw);
-    return state ? withoutRepair(readOnlyAcquire(cfg, state, now, leaseMs)) : null;
+    return state ? readOnlyAcquire(cfg, state, now, leaseMs) : null;
   }
 
   /** The state a stored value holds (the initial one for no value); undefined when it does not validate. */
@@ -66,14 +66,9 @@ export class SnapshotDecisions {
  * The acquire decision on `state` when it writes nothing (the reply carries the state unless it
  * admitted a call while closed); null when it would write (open → half-open, a probe's lease).
  */
-export function readOnlyAcquire(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): StoreReply<Decision> | null {
+export function readOnlyAcquire(cfg: BreakerConfig, state: BreakerState, now: number, leaseMs: number): Parsed<Decision> | null {
   const step = acquire(cfg, state, now, leaseMs);
   if (step.state !== state) return null;
-  return { result: step.result, transition: null, state: step.result.allowed && step.result.state === 'closed' ? undefined : state };
+  const kept = step.result.allowed && step.result.state === 'closed' ? undefined : state;
+  return { result: step.result, transition: null, state: kept, repaired: '' };
 }
-
-/** A decision taken from a value that needed no repair. */
-export type DecidedReply = StoreReply<Decision> & { repaired: string };
-
-const withoutRepair = (r: StoreReply<Decision> | null): DecidedReply | null =>
-  r === null ? null : { result: r.result, transition: r.transition, state: r.state, repaired: '' };
