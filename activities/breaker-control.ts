@@ -29,8 +29,8 @@ export interface ProbeResult extends BreakerSnapshot {
 export interface BreakerControlDeps {
   store: BreakerStore;
   breakers: ReadonlyMap<string, BreakerConfig>;
-  /** A cheap real call to each breaker's upstream, used as the recovery probe. */
-  probes: Readonly<Record<string, (() => Promise<unknown>) | undefined>>;
+  /** A cheap real call to a breaker's upstream, by breaker name: the recovery probe. A breaker without one recovers through traffic. */
+  probes?: Readonly<Record<string, (() => Promise<unknown>) | undefined>> | ReadonlyMap<string, () => Promise<unknown>>;
   classifyError?: (error: unknown) => ErrorVerdict;
   probeLeaseMs?: number;
 }
@@ -49,6 +49,13 @@ function clock(): () => number {
   } catch {
     return Date.now; // called outside an activity (tests, CLI)
   }
+}
+
+function probeOf(probes: BreakerControlDeps['probes'], name: string): (() => Promise<unknown>) | undefined {
+  if (probes === undefined) return undefined;
+  if (probes instanceof Map) return probes.get(name);
+  const table = probes as Readonly<Record<string, (() => Promise<unknown>) | undefined>>;
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
 
 export function createBreakerControlActivities(deps: BreakerControlDeps): BreakerControlActivities {
@@ -90,7 +97,7 @@ export function createBreakerControlActivities(deps: BreakerControlDeps): Breake
     async probeBreaker({ name }) {
       const cfg = configFor(name);
       const now = clock();
-      const probe = deps.probes[name];
+      const probe = probeOf(deps.probes, name);
       if (!probe) {
         // No way to test the upstream: recovery waits for real traffic.
         return { ...snapshot(cfg, await deps.store.load(cfg), now()), admitted: false, outcome: null, transitions: [] };

@@ -1,15 +1,14 @@
 /**
- * The worker the Temporal benchmarks run: the collectors and breaker-control activities, with the
- * breaker interceptor ('breaker') or with no interceptor at all ('none'). Used in-process by
- * bench/temporal.ts and, one per child process, by bench/throughput-child.ts.
+ * The worker the Temporal benchmarks run: the collectors behind the breaker plugin ('breaker'),
+ * or the collectors alone ('none'). Used in-process by bench/temporal.ts and, one per child
+ * process, by bench/throughput-child.ts.
  */
 import { Worker, type ActivityInterceptorsFactory, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../src/app/activities';
+import { silentLogger } from '../src';
+import { createAppActivities } from '../src/app/activities';
 import type { Stores } from '../src/app/stores';
-import type { BreakerConfig } from '../src/breaker/config';
+import { createAppPlugin } from '../src/app/worker';
 import type { AppConfig } from '../src/config/schema';
-import { silentLogger } from '../src/log/logger';
-import { createBreakerInterceptors } from '../src/temporal/activity-interceptor';
 
 export type Mode = 'breaker' | 'none';
 
@@ -17,7 +16,6 @@ export interface BenchWorkerOptions {
   mode: Mode;
   config: AppConfig;
   stores: Stores;
-  breakers: ReadonlyMap<string, BreakerConfig>;
   connection: NativeConnection;
   taskQueue: string;
   workflowBundle: WorkflowBundleOption;
@@ -26,24 +24,16 @@ export interface BenchWorkerOptions {
 }
 
 export function createBenchWorker(o: BenchWorkerOptions): Promise<Worker> {
-  const interceptors =
-    o.mode === 'breaker'
-      ? createBreakerInterceptors({
-          store: o.stores.breakers,
-          breakers: o.breakers,
-          breakerFor: o.config.activities,
-          forcedOpenRecheckMs: o.config.interceptor.forcedOpenRecheckSeconds * 1000,
-          halfOpenRecheckMs: o.config.interceptor.halfOpenRecheckSeconds * 1000,
-          defaultProbeLeaseMs: o.config.interceptor.defaultProbeLeaseSeconds * 1000,
-          logger: silentLogger,
-        })
-      : undefined;
+  const { collectors, probes } = createAppActivities(o.config, o.stores.results);
+  // The plugin appends its interceptor after the worker's own: `outer` runs outside the breaker's.
+  const plugins = o.mode === 'breaker' ? [createAppPlugin(o.config, o.stores.breakers, probes, silentLogger, { startBreakerWorkflows: false, registerSearchAttribute: false })] : [];
   return Worker.create({
     connection: o.connection,
     namespace: o.config.temporal.namespace,
     taskQueue: o.taskQueue,
-    activities: createActivities(o.config, o.stores.breakers, o.stores.results, o.breakers),
+    activities: collectors,
     workflowBundle: o.workflowBundle,
-    ...(interceptors ? { interceptors: { activity: [...(o.outer ?? []), ...interceptors.activity] } } : {}),
+    plugins,
+    ...(o.mode === 'breaker' && o.outer ? { interceptors: { activity: o.outer } } : {}),
   });
 }

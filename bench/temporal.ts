@@ -50,7 +50,7 @@ async function makeWorker(
   outer?: ActivityInterceptorsFactory[],
   connection: NativeConnection = env.nativeConnection,
 ): Promise<Worker> {
-  return createBenchWorker({ mode, config: h.config, stores: h.stores, breakers: h.breakers, connection, taskQueue: h.taskQueue, workflowBundle: await workflowBundle(), outer });
+  return createBenchWorker({ mode, config: h.config, stores: h.stores, connection, taskQueue: h.taskQueue, workflowBundle: await workflowBundle(), outer });
 }
 
 async function withWorkers<T>(workers: Worker[], fn: () => Promise<T>): Promise<T> {

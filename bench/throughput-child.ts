@@ -4,7 +4,6 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createStores } from '../src/app/stores';
-import { breakerConfigs } from '../src/config/breakers';
 import { loadConfig } from '../src/config/load';
 import { silentLogger } from '../src/log/logger';
 import { createBenchWorker, type Mode } from './bench-worker';
@@ -30,7 +29,6 @@ async function main(spec: ThroughputChildSpec): Promise<void> {
     mode: spec.mode,
     config,
     stores,
-    breakers: breakerConfigs(config),
     connection,
     taskQueue: spec.taskQueue,
     workflowBundle: { codePath: spec.bundlePath },

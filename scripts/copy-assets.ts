@@ -24,4 +24,4 @@ if (existsSync(from)) {
     },
   });
 }
-console.log(`[copy-assets] ${copied} asset file(s) from src/ to dist/src/`);
+console.error(`[copy-assets] ${copied} asset file(s) from src/ to dist/src/`);

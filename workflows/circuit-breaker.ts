@@ -13,11 +13,13 @@ import {
   defineUpdate,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { BreakerControlActivities, BreakerSnapshot } from '../activities/breaker-control';
 import type { BreakerCommand } from '../src/breaker/permit';
 import type { BreakerStatus } from '../src/breaker/status';
@@ -61,10 +63,23 @@ export interface CircuitBreakerWorkflowInput {
 const COMMANDS: readonly BreakerCommand[] = ['forceOpen', 'forceClose', 'reset'];
 const AUDIT_KEPT = 200;
 
-const { applyBreakerCommand, readBreakerStatus, probeBreaker } = proxyActivities<BreakerControlActivities>({
+const CONTROL_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['UnknownBreaker', 'InvalidCommand'] },
-});
+};
+const { applyBreakerCommand, readBreakerStatus } = proxyActivities<BreakerControlActivities>(CONTROL_ACTIVITY_OPTIONS);
+
+/** The breaker's state as the Temporal UI shows it in User Metadata (markdown). */
+function currentDetails(s: BreakerStatus, lastTransition: string | null): string {
+  const state = s.forced ? 'open (forced: until forceClose or reset)' : s.state;
+  return [
+    `**${s.collector_name}**: ${state}`,
+    `health ${s.health_score.toFixed(3)} · failures ${s.failure_count}/${s.failure_threshold} · timeout ${s.timeout_seconds} s`,
+    `open until: ${s.open_until ?? '—'}`,
+    `last transition: ${lastTransition ?? '—'} (state changed ${s.last_state_change ?? 'never'})`,
+    `opens ${s.statistics.circuit_opens} · recoveries ${s.statistics.successful_recoveries} ok / ${s.statistics.failed_recoveries} failed`,
+  ].join('\n\n');
+}
 
 function describeReason(args: unknown): { reason?: string; problem?: string } {
   if (args === undefined || args === null) return {};
@@ -85,6 +100,8 @@ function validTransition(t: unknown): t is Transition {
 
 export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput): Promise<void> {
   const { name } = input;
+  const { probeBreaker } = proxyActivities<BreakerControlActivities>({ ...CONTROL_ACTIVITY_OPTIONS, summary: `recovery probe of '${name}'` });
+  let lastTransition: string | null = null;
   const maxEvents = input.maxEvents ?? 2000;
   const recheckMs = input.halfOpenRecheckMs ?? 5000;
   const refreshMs = (input.refreshSeconds ?? 300) * 1000;
@@ -105,6 +122,7 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
     // recovery never waits for more traffic.
     snapshot = next.status.state === 'half-open' && next.openUntilMs === null ? { ...next, openUntilMs: Date.now() } : next;
     const s = next.status;
+    setCurrentDetails(currentDetails(s, lastTransition));
     upsertSearchAttributes({ [BREAKER_STATE_ATTRIBUTE]: [s.state] });
     upsertMemo({
       state: s.state,
@@ -137,6 +155,7 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
       note('rejected-input', `malformed transition signal ignored: ${JSON.stringify(t)}`);
       return;
     }
+    lastTransition = `${t.event}: ${t.from} → ${t.to}`;
     note('transition', `${t.event}: ${t.from} → ${t.to} (timeout ${t.timeoutSeconds}s)`);
     if (t.at >= lastTransitionAt) {
       lastTransitionAt = t.at;
@@ -179,6 +198,7 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
     while (pending.length > 0) {
       const cmd = pending.shift()!;
       const next = await applyBreakerCommand({ name, command: cmd.command, reason: cmd.reason });
+      lastTransition = `${cmd.command}${cmd.reason ? ` (${cmd.reason})` : ''}`;
       publish(next);
       note('command', `${cmd.command}${cmd.reason ? ` (${cmd.reason})` : ''} → ${next.status.state}`);
       cmd.done?.(next.status);
@@ -192,7 +212,10 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
     // Recovery without traffic: once the open period is over, probe until the circuit settles.
     for (let i = 0; probeDue() && pending.length === 0 && i < 10; i++) {
       const r = await probeBreaker({ name });
-      for (const t of r.transitions) note('transition', `${t.event}: ${t.from} → ${t.to} (timeout ${t.timeoutSeconds}s)`);
+      for (const t of r.transitions) {
+        lastTransition = `${t.event}: ${t.from} → ${t.to}`;
+        note('transition', `${t.event}: ${t.from} → ${t.to} (timeout ${t.timeoutSeconds}s)`);
+      }
       if (r.admitted) note('probe', `probe ${r.outcome} → ${r.status.state}`);
       publish(r);
       if (!r.admitted) {

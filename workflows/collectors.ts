@@ -7,7 +7,7 @@
  */
 import { ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { COLLECTOR_ACTIVITY, DEFAULT_QUERIES, ONCHAIN_PROVIDERS, SOCIAL_PROVIDERS, type Provider } from '../src/providers';
-import { CIRCUIT_OPEN_ERROR_TYPE } from '../src/temporal/names';
+import { CIRCUIT_OPEN_ERROR_TYPE, isCircuitOpen } from '../src/workflows';
 
 export type OpenCircuitPolicy = 'wait' | 'skip';
 
@@ -121,7 +121,7 @@ async function runCollector(defaultSources: readonly Provider[], input: Collecto
           remember({ cycle: thisCycle, source, outcome: 'collected' });
         } catch (e) {
           const type = causeType(e);
-          if (type === CIRCUIT_OPEN_ERROR_TYPE) remember({ cycle: thisCycle, source, outcome: 'skipped', detail: 'circuit open' });
+          if (isCircuitOpen(e)) remember({ cycle: thisCycle, source, outcome: 'skipped', detail: 'circuit open' });
           else remember({ cycle: thisCycle, source, outcome: 'failed', detail: type ?? (e as Error).message });
         }
       }),

@@ -4,5 +4,6 @@
  * `npm run lint` and `npm run build` both reject one.
  */
 export * from './smoke';
-export * from './circuit-breaker';
+// The library's breaker workflow, re-exported as any user of CircuitBreakerPlugin does.
+export { circuitBreakerWorkflow } from '../src/workflows';
 export * from './collectors';

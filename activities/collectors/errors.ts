@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { RESULT_STORE_ERROR_TYPE } from '../../src/temporal/names';
+import { RESULT_STORE_ERROR_TYPE } from '../../src/worker';
 import type { ProviderName } from './providers';
 
 export const UPSTREAM_ERROR_TYPES = {

@@ -1,10 +1,7 @@
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/schema';
-import type { Logger } from '../log/logger';
+import { MemoryBreakerStore, RedisBreakerStore, type BreakerStore, type Logger } from '..';
 import { MemoryResultStore, RedisResultStore, type ResultStore } from '../results';
-import { MemoryBreakerStore } from '../store/memory-store';
-import { RedisBreakerStore } from '../store/redis-store';
-import type { BreakerStore } from '../store/store';
 
 export interface Stores {
   breakers: BreakerStore;

@@ -9,6 +9,15 @@ const positiveInt = (what: string) =>
     .int({ error: `${what} must be a whole number` })
     .positive({ error: `${what} must be greater than 0` });
 
+/**
+ * The longest open period (30 days): past it a value is a typo, and every instant the breaker
+ * computes from it (open_until) must stay a date JavaScript can render.
+ */
+export const MAX_OPEN_PERIOD_SECONDS = 30 * 86_400;
+
+const openPeriod = (what: string) =>
+  positiveInt(what).max(MAX_OPEN_PERIOD_SECONDS, { error: `${what} must be at most ${MAX_OPEN_PERIOD_SECONDS} (30 days)` });
+
 /** The breaker's fields and defaults, without the cross-field rules. */
 export const breakerConfigObject = z
   .object({
@@ -16,7 +25,7 @@ export const breakerConfigObject = z
       .string({ error: 'collectorName must be a string' })
       .regex(BREAKER_NAME_PATTERN, { error: 'collectorName must match [A-Za-z0-9_.-]+' }),
     failureThreshold: positiveInt('failureThreshold').default(5),
-    timeoutSeconds: positiveInt('timeoutSeconds').default(300),
+    timeoutSeconds: openPeriod('timeoutSeconds').default(300),
     halfOpenMaxCalls: positiveInt('halfOpenMaxCalls').default(3),
     halfOpenSuccessThreshold: positiveInt('halfOpenSuccessThreshold').default(2),
     backoffMultiplier: z
@@ -24,7 +33,7 @@ export const breakerConfigObject = z
       .min(1, { error: 'backoffMultiplier must be at least 1' })
       .max(100, { error: 'backoffMultiplier must be at most 100' })
       .default(1.5),
-    maxTimeoutSeconds: positiveInt('maxTimeoutSeconds').default(3600),
+    maxTimeoutSeconds: openPeriod('maxTimeoutSeconds').default(3600),
   })
   .strict();
 

@@ -9,7 +9,7 @@ export class CircuitOpenError extends Error {
     readonly retryAfterMs: number | null,
   ) {
     super(
-      `circuit '${status.collector_name}' is ${status.forced ? 'forced open' : status.state}` +
+      `circuit '${status.collector_name}' is ${status.store_unavailable ? 'unavailable: its store cannot be reached' : status.forced ? 'forced open' : status.state}` +
         (retryAfterMs === null ? '' : `; retry in ${retryAfterMs} ms`),
     );
   }
@@ -37,3 +37,18 @@ export class BreakerConfigError extends Error {
 }
 
 export const isBreakerConfigError = (e: unknown): e is BreakerConfigError => e instanceof BreakerConfigError;
+
+/** A breaker name nobody configured (or whose breaker workflow is not running): the message names it. */
+export class UnknownBreakerError extends Error {
+  override readonly name = 'UnknownBreakerError';
+  constructor(
+    readonly breaker: string,
+    known?: Iterable<string>,
+    context?: string,
+  ) {
+    const list = known === undefined ? '' : ` (configured: ${[...known].join(', ') || 'none'})`;
+    super(`unknown breaker '${breaker}'${context ? `: ${context}` : ''}${list}`);
+  }
+}
+
+export const isUnknownBreakerError = (e: unknown): e is UnknownBreakerError => e instanceof UnknownBreakerError;

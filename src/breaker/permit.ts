@@ -1,11 +1,16 @@
 /**
- * The right to make one call, issued by `acquire`. It carries the epoch (state period) it was
- * issued in: its outcome moves state only while that period lasts. A half-open probe also
- * holds a lease on one of the half-open slots until `leaseExpiresAt`.
+ * The right to make one call, issued by `acquire`. It carries the epoch (state period) and the
+ * incarnation (history) it was issued in: its outcome moves state only while that period lasts.
+ * A half-open probe also holds a lease on one of the half-open slots until `leaseExpiresAt`.
  */
 export interface Permit {
   breaker: string;
   epoch: number;
+  /**
+   * The incarnation of the state it was issued from (absent when that state had none: never
+   * stored, or written before incarnations). An outcome moves state only in that incarnation.
+   */
+  incarnation?: string;
   /** Set for half-open probes: the slot's id within its half-open period. */
   probeId: number | null;
   issuedAt: number;

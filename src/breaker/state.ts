@@ -17,16 +17,23 @@ const statisticsSchema = z.object({
   lastOpenTime: instant.nullable(),
 });
 
+/** An incarnation id: letters, digits, `_` and `-` (see src/store/incarnation.ts). */
+export const INCARNATION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * The persisted state of one breaker: the same JSON in the memory store, in Redis
  * (`cb_state:{name}`) and in the Lua scripts. `epoch` grows on every state change;
- * permits carry it so that late outcomes of older calls move no state.
+ * permits carry it so that late outcomes of older calls move no state. `incarnation` names the
+ * history: a store gives one to a state it writes fresh (no value before, or a corrupt one), so
+ * that a permit issued before the key was deleted or an older value restored never matches.
+ * Values written before incarnations have none and still read.
  */
 export const breakerStateSchema = z.object({
   v: z.literal(1),
   state: z.enum(['closed', 'open', 'half-open']),
   forced: z.boolean(),
   epoch: count,
+  incarnation: z.string().regex(INCARNATION_PATTERN).optional(),
   failureCount: count,
   consecutiveSuccesses: count,
   timeoutSeconds: z.number().int().positive(),
@@ -43,7 +50,13 @@ export const breakerStateSchema = z.object({
   stats: statisticsSchema,
 }).refine((s) => s.state !== 'open' || s.openedAt !== null, { error: 'openedAt: an open circuit needs its opening time', path: ['openedAt'] });
 
-export type BreakerState = z.infer<typeof breakerStateSchema>;
+export type BreakerState = z.infer<typeof breakerStateSchema> & {
+  /**
+   * Never stored: set on the state a store reports while it cannot reach the shared state and
+   * its policy rejects every call (the status then says so, with the last state it saw).
+   */
+  storeUnavailable?: { lastSeen: CircuitStateName | null };
+};
 export type BreakerStatistics = BreakerState['stats'];
 
 export const emptyStatistics = (): BreakerStatistics => ({
@@ -58,12 +71,13 @@ export const emptyStatistics = (): BreakerStatistics => ({
 
 export const emptyHalfOpen = (): BreakerState['halfOpen'] => ({ attempts: 0, successes: 0, nextProbeId: 0, leases: {} });
 
-export function initialState(config: BreakerConfig, stats: BreakerStatistics = emptyStatistics()): BreakerState {
+export function initialState(config: BreakerConfig, stats: BreakerStatistics = emptyStatistics(), incarnation?: string): BreakerState {
   return {
     v: 1,
     state: 'closed',
     forced: false,
     epoch: 0,
+    ...(incarnation === undefined ? {} : { incarnation }),
     failureCount: 0,
     consecutiveSuccesses: 0,
     timeoutSeconds: config.timeoutSeconds,
@@ -77,25 +91,52 @@ export function initialState(config: BreakerConfig, stats: BreakerStatistics = e
 
 export type DecodeResult =
   | { ok: true; state: BreakerState }
-  | { ok: false; reason: string; stats: BreakerStatistics | null };
+  | {
+      ok: false;
+      reason: string;
+      /** Every statistic that could be read, the others replaced (null: not even an object to read them from). */
+      stats: BreakerStatistics | null;
+      /** The state with its bad statistics replaced, when they were all that was wrong; else null. */
+      state: BreakerState | null;
+    };
 
-/** Decodes stored JSON, never throwing: a corrupt value reports why, with whatever statistics survived. */
+const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
+  issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+
+/** The statistics of `raw`, each one that does not validate replaced by its empty value. */
+function salvageStatistics(raw: unknown): BreakerStatistics {
+  const out = emptyStatistics();
+  if (typeof raw !== 'object' || raw === null) return out;
+  const shape = statisticsSchema.shape;
+  for (const key of Object.keys(shape) as (keyof BreakerStatistics)[]) {
+    const field = shape[key].safeParse((raw as Record<string, unknown>)[key]);
+    if (field.success) (out as Record<string, unknown>)[key] = field.data;
+  }
+  return out;
+}
+
+/**
+ * Decodes stored JSON, never throwing: a corrupt value reports why, with every statistic that
+ * could be read (only the bad ones replaced) and, when only statistics were bad, the state itself.
+ */
 export function decodeState(raw: string): DecodeResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (e) {
-    return { ok: false, reason: `not JSON (${(e as Error).message})`, stats: null };
+    return { ok: false, reason: `not JSON (${(e as Error).message})`, stats: null, state: null };
   }
   const result = breakerStateSchema.safeParse(parsed);
   if (result.success) return { ok: true, state: result.data };
-  const reason = result.error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-  const stats =
-    typeof parsed === 'object' && parsed !== null ? statisticsSchema.safeParse((parsed as { stats?: unknown }).stats) : null;
-  return { ok: false, reason, stats: stats?.success ? stats.data : null };
+  const reason = describeIssues(result.error.issues);
+  if (typeof parsed !== 'object' || parsed === null) return { ok: false, reason, stats: null, state: null };
+  const stats = salvageStatistics((parsed as { stats?: unknown }).stats);
+  const onlyStats = result.error.issues.every((i) => i.path[0] === 'stats');
+  const kept = onlyStats ? breakerStateSchema.safeParse({ ...parsed, stats }) : null;
+  return { ok: false, reason, stats, state: kept?.success ? kept.data : null };
 }
 
 export const encodeState = (s: BreakerState): string => JSON.stringify(s);

@@ -34,11 +34,18 @@ export interface BreakerStatus {
   open_until: string | null;
   base_timeout_seconds: number;
   probes_in_flight: number;
+  /** Present (true) only while the store cannot reach the shared state and rejects every call. */
+  store_unavailable?: true;
+  /** With store_unavailable: the state this worker last saw in the shared store (null: none). */
+  last_seen_state?: CircuitStateName | null;
 }
 
-/** ISO-8601 UTC to the second with a trailing Z, as the seed prints it. */
+/** The largest instant a JavaScript Date holds (±100,000,000 days from the epoch). */
+const MAX_DATE_MS = 8.64e15;
+
+/** ISO-8601 UTC to the second with a trailing Z, as the seed prints it; null for a time no Date can hold. */
 export const isoSeconds = (ms: number | null): string | null =>
-  ms === null ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  ms === null || !(Math.abs(ms) <= MAX_DATE_MS) ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -50,8 +57,9 @@ export function healthScore(s: BreakerState): number {
 export function toStatus(cfg: BreakerConfig, s: BreakerState, now: number): BreakerStatus {
   const running = s.state === 'open' && s.openedAt !== null ? Math.max(0, now - s.openedAt) : 0;
   const { attempts, successes } = s.halfOpen;
-  return {
-    state: s.state,
+  const status: BreakerStatus = {
+    // While the store is unreachable and rejecting, the circuit is open as far as this worker goes.
+    state: s.storeUnavailable ? 'open' : s.state,
     collector_name: cfg.collectorName,
     failure_count: s.failureCount,
     consecutive_successes: s.consecutiveSuccesses,
@@ -81,4 +89,9 @@ export function toStatus(cfg: BreakerConfig, s: BreakerState, now: number): Brea
     base_timeout_seconds: cfg.timeoutSeconds,
     probes_in_flight: Object.keys(s.halfOpen.leases).length,
   };
+  if (s.storeUnavailable) {
+    status.store_unavailable = true;
+    status.last_seen_state = s.storeUnavailable.lastSeen;
+  }
+  return status;
 }

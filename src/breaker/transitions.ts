@@ -84,6 +84,7 @@ export function acquire(cfg: BreakerConfig, s0: BreakerState, now: number, lease
   let t: Transition | null = null;
   if (s.state === 'closed') {
     const permit: Permit = { breaker: cfg.collectorName, epoch: s.epoch, probeId: null, issuedAt: now, leaseExpiresAt: null };
+    if (s.incarnation !== undefined) permit.incarnation = s.incarnation;
     return { state: s, result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
   }
   if (s.state === 'open') {
@@ -112,6 +113,7 @@ export function acquire(cfg: BreakerConfig, s0: BreakerState, now: number, lease
     },
   };
   const permit: Permit = { breaker: cfg.collectorName, epoch: s.epoch, probeId, issuedAt: now, leaseExpiresAt };
+  if (s.incarnation !== undefined) permit.incarnation = s.incarnation;
   return { state: s, result: { allowed: true, state: 'half-open', probe: true, permit }, transition: t };
 }
 
@@ -132,6 +134,7 @@ function closedSuccess(s: BreakerState): BreakerState {
     state: 'closed',
     forced: s.forced,
     epoch: s.epoch,
+    incarnation: s.incarnation,
     failureCount: 0,
     consecutiveSuccesses: s.consecutiveSuccesses + 1,
     timeoutSeconds: s.timeoutSeconds,
@@ -153,8 +156,17 @@ function closedSuccess(s: BreakerState): BreakerState {
 
 const COUNTED_CLOSED: RecordResult = Object.freeze({ counted: true, state: 'closed' });
 
-export function record(cfg: BreakerConfig, s0: BreakerState, permit: Pick<Permit, 'epoch' | 'probeId'>, outcome: Outcome, now: number): Step<RecordResult> {
-  if (outcome === 'success' && s0.state === 'closed' && permit.epoch === s0.epoch) {
+/**
+ * Whether a permit was issued in the state's current period: its epoch, and its incarnation when
+ * it has one (a permit issued before the state had an incarnation is checked by its epoch alone).
+ */
+const issuedIn = (s: BreakerState, permit: RecordedPermit): boolean =>
+  permit.epoch === s.epoch && (permit.incarnation === undefined || permit.incarnation === s.incarnation);
+
+export type RecordedPermit = Pick<Permit, 'epoch' | 'probeId'> & Partial<Pick<Permit, 'incarnation' | 'leaseExpiresAt'>>;
+
+export function record(cfg: BreakerConfig, s0: BreakerState, permit: RecordedPermit, outcome: Outcome, now: number): Step<RecordResult> {
+  if (outcome === 'success' && s0.state === 'closed' && issuedIn(s0, permit)) {
     return { state: closedSuccess(s0), result: COUNTED_CLOSED, transition: null };
   }
   const stats = { ...s0.stats };
@@ -162,7 +174,7 @@ export function record(cfg: BreakerConfig, s0: BreakerState, permit: Pick<Permit
   else if (outcome === 'failure') stats.totalFailures += 1;
   let s = expireLeases({ ...s0, stats }, now);
   const stale = (): Step<RecordResult> => ({ state: s, result: { counted: false, state: s.state }, transition: null });
-  if (permit.epoch !== s.epoch) return stale();
+  if (!issuedIn(s, permit)) return stale();
 
   if (s.state === 'closed') {
     if (outcome === 'ignored') return stale();
@@ -178,7 +190,8 @@ export function record(cfg: BreakerConfig, s0: BreakerState, permit: Pick<Permit
 
   if (s.state !== 'half-open' || permit.probeId === null) return stale();
   const key = String(permit.probeId);
-  if (!(key in s.halfOpen.leases)) return stale();
+  // The lease must be this permit's own: after a restore, a new probe can hold the same id.
+  if (!(key in s.halfOpen.leases) || (permit.leaseExpiresAt != null && s.halfOpen.leases[key] !== permit.leaseExpiresAt)) return stale();
   const leases = { ...s.halfOpen.leases };
   delete leases[key];
   if (outcome === 'ignored') {

@@ -1,40 +1,30 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import Table from 'cli-table3';
-import type { BreakerCommand } from '../breaker/permit';
-import type { BreakerStatus } from '../breaker/status';
+import type { BreakerStatus } from '..';
+import { BreakerClient, breakerWorkflowId, isUnknownBreakerError } from '../client';
 import type { AppConfig } from '../config/schema';
-import { breakerWorkflowId } from '../temporal/names';
 import { CliError } from './temporal-client';
 
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
 export function checkBreakerName(config: AppConfig, name: string): void {
-  if (!(name in config.breakers)) {
+  if (!own(config.breakers, name)) {
     throw new CliError(`unknown breaker '${name}' (configured: ${Object.keys(config.breakers).join(', ')})`);
   }
 }
 
-async function update<T>(client: Client, name: string, run: () => Promise<T>): Promise<T> {
+/** The library's client, with a CLI's errors: one line naming the breaker and what to do. */
+export async function withBreakers<T>(breakers: BreakerClient, name: string, run: (b: BreakerClient) => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return await run(breakers);
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError || /not found/i.test((e as Error).message)) {
-      throw new CliError(`breaker workflow '${breakerWorkflowId(name)}' is not running: start a worker (temporal-breaker worker)`);
-    }
-    if (e instanceof WorkflowUpdateFailedError) throw new CliError(`${name}: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+    // The name was checked against the configuration first: unknown here means its workflow is not running.
+    if (isUnknownBreakerError(e)) throw new CliError(`breaker workflow '${breakerWorkflowId(name)}' is not running: start a worker (temporal-breaker worker)`);
     throw new CliError(`${name}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
-/** The exact current status, read from the store through the breaker's workflow. */
-export function fetchStatus(client: Client, name: string): Promise<BreakerStatus> {
-  return update(client, name, () => client.workflow.getHandle(breakerWorkflowId(name)).executeUpdate<BreakerStatus, []>('refreshStatus'));
-}
-
-export function sendCommand(client: Client, name: string, command: BreakerCommand, reason?: string): Promise<BreakerStatus> {
-  return update(client, name, () =>
-    client.workflow.getHandle(breakerWorkflowId(name)).executeUpdate<BreakerStatus, [{ command: BreakerCommand; reason?: string }]>('command', {
-      args: [{ command, reason }],
-    }),
-  );
+export function breakerClient(client: ConstructorParameters<typeof BreakerClient>[0]['client'], config: AppConfig): BreakerClient {
+  return new BreakerClient({ client, taskQueue: config.temporal.taskQueue, breakers: Object.keys(config.breakers) });
 }
 
 export function statusTable(statuses: BreakerStatus[]): string {

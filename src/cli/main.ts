@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { BreakerCommand } from '../breaker/permit';
+import type { BreakerCommand } from '..';
 import { loadConfig } from '../config/load';
-import { fetchStatus, checkBreakerName, sendCommand, statusTable } from './breaker-commands';
+import { breakerClient, checkBreakerName, statusTable, withBreakers } from './breaker-commands';
 import { CliError, connectClient } from './temporal-client';
 import { runWorker } from './worker-command';
 import { runDemo } from '../demo/run';
@@ -32,8 +32,9 @@ program
     if (name) checkBreakerName(config, name);
     const { client, connection } = await connectClient(config);
     try {
+      const breakers = breakerClient(client, config);
       const statuses = [];
-      for (const n of names) statuses.push(await fetchStatus(client, n));
+      for (const n of names) statuses.push(await withBreakers(breakers, n, (b) => b.status(n)));
       console.log(opts.json ? JSON.stringify(name ? statuses[0] : statuses, null, 2) : statusTable(statuses));
     } finally {
       await connection.close();
@@ -60,13 +61,30 @@ for (const [verb, command, description] of commands) {
       checkBreakerName(config, name);
       const { client, connection } = await connectClient(config);
       try {
-        const status = await sendCommand(client, name, command, opts.reason);
+        const status = await withBreakers(breakerClient(client, config), name, (b) => b.command(name, command, opts.reason));
         console.log(opts.json ? JSON.stringify(status, null, 2) : `${name}: ${status.forced ? 'open (forced)' : status.state}`);
       } finally {
         await connection.close();
       }
     });
 }
+
+program
+  .command('audit')
+  .description("the breaker workflow's audit trail: commands, transitions, probes, rejected inputs")
+  .argument('<name>', 'breaker name')
+  .option('--json', 'print the entries as JSON')
+  .action(async (name: string, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    checkBreakerName(config, name);
+    const { client, connection } = await connectClient(config);
+    try {
+      const entries = await withBreakers(breakerClient(client, config), name, (b) => b.audit(name));
+      console.log(opts.json ? JSON.stringify(entries, null, 2) : entries.map((e) => `${new Date(e.at).toISOString()}  ${e.kind.padEnd(14)} ${e.detail}`).join('\n'));
+    } finally {
+      await connection.close();
+    }
+  });
 
 program
   .command('demo')

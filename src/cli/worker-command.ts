@@ -1,13 +1,9 @@
 import { NativeConnection } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
-import { createActivities } from '../app/activities';
+import { defaultLogger } from '..';
+import { installWorkerRuntime } from '../app/runtime';
 import { createStores } from '../app/stores';
-import { breakerConfigs } from '../config/breakers';
+import { createAppWorker } from '../app/worker';
 import type { AppConfig } from '../config/schema';
-import { defaultLogger } from '../log/logger';
-import { ensureBreakerWorkflows, registerSearchAttributes } from '../temporal/breaker-workflows';
-import { installWorkerRuntime } from '../temporal/runtime';
-import { createBreakerWorker } from '../temporal/worker';
 import { CliError } from './temporal-client';
 
 export async function runWorker(config: AppConfig): Promise<void> {
@@ -20,24 +16,11 @@ export async function runWorker(config: AppConfig): Promise<void> {
   } catch (e) {
     throw new CliError(`cannot reach Temporal at ${address}: ${(e as Error).message.split('\n')[0]} (set TEMPORAL_ADDRESS)`);
   }
-  const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const breakers = breakerConfigs(config);
   const stores = createStores(config, logger);
-  logger.info(`breaker state in ${stores.redis ? `Redis (${config.redis.url})` : 'process memory (set REDIS_URL to share it)'}`, {});
-  await registerSearchAttributes(clientConnection, config.temporal.namespace).catch((e: Error) =>
-    logger.warn('could not register the BreakerState search attribute', { error: e.message }),
-  );
-  const worker = await createBreakerWorker({
-    config,
-    connection,
-    store: stores.breakers,
-    breakers,
-    activities: createActivities(config, stores.breakers, stores.results, breakers),
-    logger,
-  });
-  await ensureBreakerWorkflows(client, breakers.keys(), config.temporal.taskQueue);
-  logger.info('worker running', { taskQueue: config.temporal.taskQueue, breakers: [...breakers.keys()] });
+  logger.info(`breaker state in ${stores.redis ? `Redis (${redactUrl(config.redis.url!)})` : 'process memory (set REDIS_URL to share it)'}`, {});
+  // The plugin registers the BreakerState search attribute and starts the breaker workflows as the worker runs.
+  const { worker, plugin } = await createAppWorker({ config, connection, store: stores.breakers, results: stores.results, logger });
+  logger.info('worker running', { taskQueue: config.temporal.taskQueue, breakers: [...plugin.breakers.keys()] });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -45,7 +28,17 @@ export async function runWorker(config: AppConfig): Promise<void> {
     await worker.run();
   } finally {
     await stores.close();
-    await clientConnection.close();
     await connection.close();
+  }
+}
+
+/** A URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
   }
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { COLLECTOR_ACTIVITY, PROVIDERS, type Provider } from '../providers';
-import { BREAKER_NAME_PATTERN, breakerConfigObject, breakerConfigSchema } from '../breaker/config';
+import { BREAKER_NAME_PATTERN, breakerConfigObject, breakerConfigSchema } from '..';
+
+import { BOUNDS, boundedInt } from './bounds';
 
 export { COLLECTOR_ACTIVITY, PROVIDERS, type Provider };
 
@@ -15,7 +17,7 @@ const providerSchema = (p: Provider) =>
     .object({
       baseUrl: z.url({ error: 'baseUrl must be an absolute URL' }).default(`http://127.0.0.1:8787/${p}`),
       apiKey: z.string().min(1, { error: 'apiKey must not be empty' }).default(`demo-${p}-key`),
-      timeoutMs: z.number().int().positive().default(10_000),
+      timeoutMs: boundedInt(`providers.${p}.timeoutMs`, BOUNDS.providerTimeoutMs).default(10_000),
     })
     .strict()
     .prefault({});
@@ -35,10 +37,10 @@ export const appConfigSchema = z
         /** Unset: the breaker state lives in process memory (one worker only). */
         url: z.string().regex(/^rediss?:\/\//, { error: 'redis.url must start with redis:// or rediss://' }).optional(),
         keyPrefix: z.string().default('cb_state:'),
-        timeoutMs: z.number().int().positive().default(100),
+        timeoutMs: boundedInt('redis.timeoutMs', BOUNDS.redisTimeoutMs).default(100),
         onUnavailable: z.enum(['fallback', 'allow', 'reject']).default('fallback'),
         /** How long a worker may reject from an open state it read before asking Redis again; 0: every time. */
-        openCacheMs: z.number().int().nonnegative().default(1000),
+        openCacheMs: boundedInt('redis.openCacheMs', BOUNDS.redisOpenCacheMs, 'zero allowed').default(1000),
       })
       .strict()
       .prefault({}),
@@ -52,11 +54,11 @@ export const appConfigSchema = z
     interceptor: z
       .object({
         /** How long a retry waits before asking a forced-open circuit again. */
-        forcedOpenRecheckSeconds: z.number().int().positive().default(60),
+        forcedOpenRecheckSeconds: boundedInt('interceptor.forcedOpenRecheckSeconds', BOUNDS.forcedOpenRecheckSeconds).default(60),
         /** Upper bound on the wait when all half-open probe slots are taken. */
-        halfOpenRecheckSeconds: z.number().int().positive().default(5),
+        halfOpenRecheckSeconds: boundedInt('interceptor.halfOpenRecheckSeconds', BOUNDS.halfOpenRecheckSeconds).default(5),
         /** Probe lease when the activity has no start-to-close timeout. */
-        defaultProbeLeaseSeconds: z.number().int().positive().default(60),
+        defaultProbeLeaseSeconds: boundedInt('interceptor.defaultProbeLeaseSeconds', BOUNDS.defaultProbeLeaseSeconds).default(60),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,5 @@
 /** The exact commands an operator can paste into another terminal while the demo runs. */
-import { breakerWorkflowId } from '../temporal/names';
+import { breakerWorkflowId } from '../client';
 
 export interface CommandContext {
   address: string;

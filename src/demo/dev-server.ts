@@ -6,7 +6,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { PROVISION_HINT, resolveServerExecutable } from '../dev/executables';
-import { BREAKER_STATE_ATTRIBUTE } from '../temporal/names';
+import { BREAKER_STATE_ATTRIBUTE } from '../client';
 import { portAnswers, preferPort, sleep, spawnManaged, type ManagedProcess } from './processes';
 
 export interface DemoTemporal {

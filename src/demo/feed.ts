@@ -3,11 +3,7 @@
  * store every worker-side caller goes through), scenario steps, warnings. The live view shows the
  * latest; the plain output prints each as one line.
  */
-import type { BreakerConfig } from '../breaker/config';
-import { isoSeconds } from '../breaker/status';
-import type { Transition } from '../breaker/transitions';
-import type { Logger } from '../log/logger';
-import type { BreakerStore } from '../store/store';
+import type { BreakerConfig, BreakerStore, Logger, Transition } from '..';
 
 export type DemoEventKind = 'demo' | 'scenario' | 'transition' | 'activity' | 'warn' | 'error';
 
@@ -43,7 +39,7 @@ export class EventFeed {
   }
 }
 
-const clock = (ms: number | null) => (ms === null ? '?' : (isoSeconds(ms) ?? '?').slice(11, 19));
+const clock = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? '?' : new Date(ms).toISOString().slice(11, 19));
 
 /** One sentence per transition, naming what it means for the breaker (opened, failed recovery with backoff…). */
 export function describeTransition(t: Transition, previousTimeoutSeconds: number, cfg: BreakerConfig | undefined): string {
@@ -115,7 +111,11 @@ export function tapStore(inner: BreakerStore, feed: EventFeed, configs: Readonly
   };
 }
 
-/** The app's structured logger, for the demo: warnings and errors become events, the rest is dropped. */
+/**
+ * The app's structured logger, for the demo: warnings and errors become events, and so does each
+ * short-circuited call (the SDK logs a rejection only at DEBUG: it is a BENIGN failure); the rest
+ * is dropped.
+ */
 export function feedLogger(feed: EventFeed): Logger {
   const fmt = (msg: string, fields?: Record<string, unknown>) => {
     const rest = fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
@@ -123,7 +123,13 @@ export function feedLogger(feed: EventFeed): Logger {
   };
   return {
     debug() {},
-    info() {},
+    info: (msg, fields) => {
+      if (msg !== 'call short-circuited' || !fields) return;
+      const retry = typeof fields.retryInMs === 'number' ? `; next attempt in ${Math.ceil(fields.retryInMs / 1000)} s` : '';
+      feed.emit('activity', `${String(fields.activityType)} short-circuited, the upstream was not called (circuit '${String(fields.breaker)}' is ${String(fields.state)}${retry})`, {
+        breaker: fields.breaker as string | undefined,
+      });
+    },
     warn: (msg, fields) => feed.emit('warn', fmt(msg, fields), { breaker: fields?.breaker as string | undefined }),
     error: (msg, fields) => feed.emit('error', fmt(msg, fields), { breaker: fields?.breaker as string | undefined }),
   };

@@ -14,22 +14,18 @@
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
-import { createActivities } from '../app/activities';
+import { CircuitBreaker, type BreakerConfig, type BreakerStore } from '..';
 import { createStores, type Stores } from '../app/stores';
-import type { BreakerConfig } from '../breaker/config';
-import { toStatus } from '../breaker/status';
-import { openUntil } from '../breaker/transitions';
+import { createAppWorker } from '../app/worker';
+import { breakerWorkflowId } from '../client';
 import { CliError } from '../cli/temporal-client';
 import { breakerConfigs } from '../config/breakers';
 import { loadConfig } from '../config/load';
 import { resolveServerExecutable } from '../dev/executables';
+import { provisionIfMissing } from '../dev/provision';
 import { PROVIDERS, type AppConfig } from '../config/schema';
 import type { CollectorWorkflowInput } from '../../workflows/collectors';
 import { startSimulator, type Simulator } from '../sim';
-import type { BreakerStore } from '../store/store';
-import { ensureBreakerWorkflows, registerSearchAttributes } from '../temporal/breaker-workflows';
-import { breakerWorkflowId } from '../temporal/names';
-import { createBreakerWorker } from '../temporal/worker';
 import { compactOperatorCommands, operatorCommands } from './commands';
 import { startDevServer, type DemoTemporal } from './dev-server';
 import { EventFeed, feedLogger, tapStore, type Tally } from './feed';
@@ -161,8 +157,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const poll = async () => {
     if (!pollStore) return;
     for (const [name, cfg] of breakers) {
-      const state = await pollStore.load(cfg);
-      rows.set(name, { status: toStatus(cfg, state, Date.now()), openUntilMs: openUntil(state) });
+      const status = await new CircuitBreaker(cfg, pollStore).getStatus(Date.now());
+      rows.set(name, { status, openUntilMs: status.open_until === null ? null : Date.parse(status.open_until) });
     }
   };
 
@@ -182,6 +178,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     const embeddedTemporal = !env.TEMPORAL_ADDRESS;
     const embeddedRedis = !env.REDIS_URL;
+    // A fresh clone: build and install what the embedded defaults need, with progress on the terminal.
+    provisionIfMissing({ temporal: embeddedTemporal ? ['dev-server'] : [], redis: embeddedRedis }, say, env);
     say(
       `starting: ${embeddedTemporal ? `a Temporal dev server (Web UI ${opts.ui ? 'on' : 'off, --no-ui'})` : `nothing for Temporal (TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS})`}, ` +
         `${embeddedRedis ? 'a redis-server if one is on PATH' : `nothing for Redis (REDIS_URL=${env.REDIS_URL})`}, the upstream simulator, the workflow bundle`,
@@ -252,16 +250,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const connection = await Connection.connect({ address, connectTimeout: 5_000 });
     cleanups.push({ what: 'the client connection', run: () => connection.close() });
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    await registerSearchAttributes(connection, config.temporal.namespace).catch((e: Error) =>
-      feed.emit('warn', `could not register the BreakerState search attribute: ${e.message.split('\n')[0]}`),
-    );
-
-    const worker: Worker = await createBreakerWorker({
+    // The plugin registers the BreakerState search attribute and starts the breaker workflows when the worker runs.
+    const { worker }: { worker: Worker } = await createAppWorker({
       config,
       connection: nativeConnection,
       store,
-      breakers,
-      activities: createActivities(config, store, stores.results, breakers),
+      results: stores.results,
       logger,
       workflowBundle,
       workerOptions: { shutdownGraceTime: '2 seconds', shutdownForceTime: '10 seconds' },
@@ -285,7 +279,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         `${b0.halfOpenSuccessThreshold} probe successes close (demo settings, through configuration)`,
     );
 
-    await ensureBreakerWorkflows(client, breakers.keys(), config.temporal.taskQueue);
     for (const c of DEMO_COLLECTORS) {
       await client.workflow.start(c.type, {
         workflowId: c.workflowId,

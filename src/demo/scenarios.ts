@@ -3,8 +3,7 @@
  * the upstream simulator and sends the same signals an operator would; everything else (opening,
  * probing, backoff, recovery) is the breaker's own doing under the demo's configuration.
  */
-import type { BreakerConfig } from '../breaker/config';
-import type { BreakerStatus } from '../breaker/status';
+import type { BreakerConfig, BreakerStatus } from '..';
 import type { SimulatorController, SimProvider } from '../sim';
 import type { EventFeed } from './feed';
 import { sleep } from './processes';

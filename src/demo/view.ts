@@ -2,7 +2,7 @@
  * The demo's two outputs: a live terminal view redrawn about once a second (a TTY without
  * --plain), and plain lines, one per event (CI, pipes, --plain).
  */
-import type { BreakerStatus } from '../breaker/status';
+import type { BreakerStatus } from '..';
 import type { DemoEvent, EventFeed, Tally } from './feed';
 import type { ScenarioProgress, ScenarioResult } from './scenarios';
 

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Cluster, Redis } from 'ioredis';
 import type { BreakerConfig } from '../breaker/config';
 import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
 import type { BreakerState, CircuitStateName } from '../breaker/state';
 import type { Decision, RecordResult, Transition, TransitionEvent } from '../breaker/transitions';
+import { incarnationIds } from './incarnation';
 import { SnapshotDecisions } from './snapshot-decision';
 import type { StoreReply } from './store';
+import type { RedisClientLike } from './redis-client';
 
 const LUA = readFileSync(join(__dirname, 'lua', 'breaker.lua'), 'utf8');
 const SHA = createHash('sha1').update(LUA).digest('hex');
@@ -19,9 +20,11 @@ export class BreakerScript {
   /** The script's settings argument, built once per (frozen) config object. */
   private readonly settingsOf = new WeakMap<BreakerConfig, string>();
   private readonly snapshots = new SnapshotDecisions();
+  /** The last argument of every call: the incarnation of a state the call writes fresh. */
+  private readonly nonce = incarnationIds();
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    private readonly redis: RedisClientLike,
     private readonly ttlSeconds: number,
   ) {}
 
@@ -32,9 +35,10 @@ export class BreakerScript {
   /** EVALSHA, then `parse` on its reply; EVAL once when the server does not have the script. */
   private runThen<T>(parse: (r: Reply | number) => T, key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<T> {
     const settings = this.settings(cfg);
-    return (this.redis.evalsha(SHA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply | number>).then(parse, (e: unknown) => {
+    const nonce = this.nonce();
+    return (this.redis.evalsha(SHA, 1, key, op, now, this.ttlSeconds, settings, ...rest, nonce) as Promise<Reply | number>).then(parse, (e: unknown) => {
       if (!String((e as Error)?.message).includes('NOSCRIPT')) throw e;
-      return (this.redis.eval(LUA, 1, key, op, now, this.ttlSeconds, settings, ...rest) as Promise<Reply | number>).then(parse);
+      return (this.redis.eval(LUA, 1, key, op, now, this.ttlSeconds, settings, ...rest, nonce) as Promise<Reply | number>).then(parse);
     });
   }
 
@@ -78,12 +82,13 @@ export class BreakerScript {
   /** The acquire script alone: for a decision already known to write. */
   async acquireScripted(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<Parsed<Decision>> {
     const r = await this.run(key, 'acquire', now, cfg, leaseMs);
-    if (r.length === 2) {
+    if (r.length === 3) {
       // The hot path: admitted in the closed state.
-      const permit = { breaker: cfg.collectorName, epoch: r[1] as number, probeId: null, issuedAt: now, leaseExpiresAt: null };
+      const permit: Permit = { breaker: cfg.collectorName, epoch: r[1] as number, probeId: null, issuedAt: now, leaseExpiresAt: null };
+      if (r[2]) permit.incarnation = r[2] as string;
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: r[0] as string };
     }
-    const [repaired, allowed, stateName, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json] = r;
+    const [repaired, allowed, stateName, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json, incarnation] = r;
     const state = json ? parseState(json as string) : undefined;
     const s = stateName as CircuitStateName;
     const result: Decision = allowed
@@ -94,6 +99,7 @@ export class BreakerScript {
           permit: {
             breaker: cfg.collectorName,
             epoch: epoch as number,
+            ...(incarnation ? { incarnation: incarnation as string } : {}),
             probeId: probeId === -1 ? null : (probeId as number),
             issuedAt: now,
             leaseExpiresAt: leaseExpiresAt === -1 ? null : (leaseExpiresAt as number),
@@ -107,16 +113,18 @@ export class BreakerScript {
     const parse = (r: Reply | number): Parsed<RecordResult> => {
       // The hot path's bare integer: the breaker was and stays closed, nothing repaired.
       if (typeof r === 'number') return r === 1 ? COUNTED_CLOSED : UNCOUNTED_CLOSED;
-      const [repaired, counted, stateName, event = '', from = '', json = ''] = r;
+      const [repaired, counted, stateName, event = '', from = '', json = '', lost = ''] = r;
       const state = json ? parseState(json as string) : undefined;
-      return {
+      const reply: Parsed<RecordResult> = {
         result: { counted: counted === 1, state: stateName as CircuitStateName },
         transition: toTransition(cfg, event, from, state, now),
         state,
         repaired: repaired as string,
       };
+      if (lost) reply.lost = lost as string;
+      return reply;
     };
-    return this.runThen(parse, key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome);
+    return this.runThen(parse, key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome, permit.incarnation ?? '', permit.leaseExpiresAt ?? -1);
   }
 
   async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<Parsed<null> & { state: BreakerState }> {
@@ -136,7 +144,11 @@ export class BreakerScript {
   }
 }
 
-export type Parsed<R> = StoreReply<R> & { repaired: string };
+export type Parsed<R> = StoreReply<R> & {
+  repaired: string;
+  /** Set by a record whose permit came from a history the key no longer holds: why ('key missing', 'older value restored'). */
+  lost?: string;
+};
 
 // Shared (frozen) replies for the record hot path: every successful call while closed gets one.
 const COUNTED_CLOSED: Parsed<RecordResult> = Object.freeze({ result: Object.freeze({ counted: true, state: 'closed' as const }), transition: null, state: undefined, repaired: '' });

@@ -1,14 +1,17 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { BreakerConfig } from '../breaker/config';
 import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
 import type { BreakerState } from '../breaker/state';
 import type { Decision, RecordResult } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
+import { wholeMs } from './arguments';
 import { Deadlines } from './deadlines';
 import { FallbackBreakers } from './fallback';
+import { lostSince } from './history-watch';
 import { OpenStateCache } from './open-cache';
 import { BreakerScript, type Parsed } from './redis-script';
 import type { BreakerStore, StoreReply } from './store';
+import { unavailableState } from './unavailable-state';
+import type { RedisClientLike } from './redis-client';
 
 /**
  * What to do when Redis cannot answer within `timeoutMs`:
@@ -19,7 +22,7 @@ import type { BreakerStore, StoreReply } from './store';
 export type UnavailablePolicy = 'fallback' | 'allow' | 'reject';
 
 export interface RedisBreakerStoreOptions {
-  redis: Redis | Cluster;
+  redis: RedisClientLike;
   keyPrefix?: string;
   ttlSeconds?: number;
   /** The longest a decision waits for Redis before the policy decides. Default 100 ms. */
@@ -47,7 +50,7 @@ export class RedisBreakerStore implements BreakerStore {
   readonly kind = 'redis';
   readonly keyPrefix: string;
   readonly ttlSeconds: number;
-  private readonly redis: Redis | Cluster;
+  private readonly redis: RedisClientLike;
   private readonly script: BreakerScript;
   private readonly timeoutMs: number;
   private readonly policy: UnavailablePolicy;
@@ -89,6 +92,12 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
+    try {
+      now = wholeMs('now', now);
+      leaseMs = wholeMs('leaseMs', leaseMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     // The common case first, with no await of its own: Redis connected and serving.
     if (this.downSince !== null || this.redis.status !== 'ready') return this.acquireWhileNotReady(cfg, now, leaseMs);
     const cached = this.openCache.reject(cfg, now, leaseMs);
@@ -120,8 +129,11 @@ export class RedisBreakerStore implements BreakerStore {
 
   private acquired(cfg: BreakerConfig, reply: Parsed<Decision>): StoreReply<Decision> {
     this.logRepair(cfg, reply.repaired);
-    if (reply.state) this.fallback.remember(cfg.collectorName, reply.state);
-    else if (reply.result.state === 'closed') this.fallback.forget(cfg.collectorName);
+    if (reply.state) this.saw(cfg, reply.state);
+    else if (reply.result.allowed && reply.result.state === 'closed') {
+      this.checkHistory(cfg, reply.result.permit.epoch, reply.result.permit.incarnation);
+      this.fallback.sawClosed(cfg.collectorName);
+    }
     if (this.openCache.enabled) this.openCache.offer(cfg.collectorName, reply.result.allowed ? undefined : reply.state);
     return reply;
   }
@@ -133,7 +145,8 @@ export class RedisBreakerStore implements BreakerStore {
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null };
     }
     if (this.policy === 'reject') {
-      return { result: { allowed: false, state: 'open', retryAfterMs: this.retryIntervalMs }, transition: null };
+      const state = unavailableState(cfg, this.fallback.seen(cfg.collectorName));
+      return { result: { allowed: false, state: 'open', retryAfterMs: this.retryIntervalMs }, transition: null, state };
     }
     const reply = await this.fallback.store.acquire(cfg, now, leaseMs);
     if (reply.result.allowed) reply.result.permit.fallback = true;
@@ -141,6 +154,11 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+    try {
+      now = wholeMs('now', now);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.policy === 'allow' && permit.fallback) return Promise.resolve({ result: { counted: false, state: 'closed' }, transition: null });
     if (this.downSince !== null || this.redis.status !== 'ready') return this.recordWhileNotReady(cfg, permit, outcome, now);
     return this.recordInRedis(cfg, permit, outcome, now);
@@ -158,7 +176,7 @@ export class RedisBreakerStore implements BreakerStore {
   private recordInRedis(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
     // A permit the fallback issued belongs to no period Redis knows (its call outlived the
     // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
-    const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null } : permit;
+    const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null, incarnation: undefined, leaseExpiresAt: null } : permit;
     const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
     return this.deadlines.settle<Parsed<RecordResult>, StoreReply<RecordResult>>(
       sent,
@@ -166,8 +184,13 @@ export class RedisBreakerStore implements BreakerStore {
       this.timedOut,
       (reply) => {
         this.logRepair(cfg, reply.repaired);
+        if (reply.lost) {
+          const seen = this.fallback.seen(cfg.collectorName);
+          this.warnLost(cfg, seen === undefined ? null : seen === 'closed' ? 'closed' : seen.state, `an outcome's permit is from a history Redis no longer holds (${reply.lost}): counted in the totals only`);
+          this.fallback.forget(cfg.collectorName);
+        }
         if (reply.state) {
-          this.fallback.remember(cfg.collectorName, reply.state);
+          this.saw(cfg, reply.state);
           this.openCache.forget(cfg.collectorName);
         }
         return reply;
@@ -193,10 +216,11 @@ export class RedisBreakerStore implements BreakerStore {
 
   /** Operator commands must reach every worker, so they go to Redis or fail loudly. */
   async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }> {
+    now = wholeMs('now', now);
     this.openCache.forget(cfg.collectorName);
     try {
       const reply = this.checked(cfg, await this.withTimeout(this.script.command(this.key(cfg.collectorName), cfg, cmd, now), 5 * this.timeoutMs));
-      this.fallback.remember(cfg.collectorName, reply.state);
+      this.saw(cfg, reply.state);
       return reply;
     } catch (e) {
       throw new StoreUnavailableError(`cannot ${cmd} breaker '${cfg.collectorName}': Redis is unreachable (${(e as Error).message})`);
@@ -209,13 +233,33 @@ export class RedisBreakerStore implements BreakerStore {
       try {
         const { state, repaired } = await this.withTimeout(this.script.load(this.key(cfg.collectorName), cfg, Date.now()), 5 * this.timeoutMs);
         this.logRepair(cfg, repaired);
-        this.fallback.remember(cfg.collectorName, state);
+        this.saw(cfg, state);
         return state;
       } catch (e) {
         this.markDown(e, cfg.collectorName);
       }
     }
+    if (this.policy === 'reject') return unavailableState(cfg, this.fallback.seen(cfg.collectorName));
     return this.fallback.store.load(cfg);
+  }
+
+  /** Remembers a state read from Redis, after checking it against the last one seen. */
+  private saw(cfg: BreakerConfig, state: BreakerState): void {
+    this.checkHistory(cfg, state.epoch, state.incarnation);
+    this.fallback.remember(cfg.collectorName, state);
+  }
+
+  /** Warns when what Redis shows is older than a state, not closed, that this worker saw (else the circuit would close silently). */
+  private checkHistory(cfg: BreakerConfig, epoch: number, incarnation: string | undefined): void {
+    const seen = this.fallback.seen(cfg.collectorName);
+    if (seen !== undefined && seen !== 'closed' && seen.state !== 'closed' && lostSince(seen, epoch, incarnation)) {
+      this.warnLost(cfg, seen.state, 'its state is missing in Redis or older than the one this worker saw');
+    }
+  }
+
+  /** The key was deleted, or an older value restored (a restore, a failover that lost writes). */
+  private warnLost(cfg: BreakerConfig, lastSeen: string | null, what: string): void {
+    this.log.warn(`breaker history lost in Redis: ${what}`, { breaker: cfg.collectorName, key: this.key(cfg.collectorName), lastSeen });
   }
 
   async close(): Promise<void> {

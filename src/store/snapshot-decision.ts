@@ -3,8 +3,8 @@ import { decodeState, initialState, type BreakerState } from '../breaker/state';
 import { acquire, type Decision } from '../breaker/transitions';
 import type { Parsed } from './redis-script';
 
-/** A JSON integer ≥ 0 (no leading zeros), and one that may be null. */
-const N = '(?:0|[1-9]\\d*)';
+/** A JSON integer from 0 to 15 digits (below 2^53; no leading zeros), and one that may be null. */
+const N = '(?:0|[1-9]\\d{0,14})';
 const N_OR_NULL = `(?:${N}|null)`;
 
 /**
@@ -12,9 +12,9 @@ const N_OR_NULL = `(?:${N}|null)`;
  * the hot path reads the epoch without decoding. Anything else is decoded and validated.
  */
 const CLOSED_CANONICAL = new RegExp(
-  `^\\{"v":1,"state":"closed","forced":false,"epoch":(0|[1-9]\\d{0,14}),"failureCount":${N},"consecutiveSuccesses":${N},"lastFailureTime":${N_OR_NULL},` +
+  `^\\{"v":1,"state":"closed","forced":false,"epoch":(${N}),"incarnation":"([A-Za-z0-9_-]{1,64})","failureCount":${N},"consecutiveSuccesses":${N},"lastFailureTime":${N_OR_NULL},` +
     `"stats":\\{"totalSuccesses":${N},"totalFailures":${N},"circuitOpens":${N},"successfulRecoveries":${N},"failedRecoveries":${N},"timeInOpenStateMs":${N},"lastOpenTime":${N_OR_NULL}\\},` +
-    `"timeoutSeconds":[1-9]\\d*,"openedAt":null,"lastStateChange":${N_OR_NULL},"halfOpen":\\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\\{\\}\\}\\}$`,
+    `"timeoutSeconds":[1-9]\\d{0,14},"openedAt":null,"lastStateChange":${N_OR_NULL},"halfOpen":\\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\\{\\}\\}\\}$`,
 );
 
 /**
@@ -37,7 +37,7 @@ export class SnapshotDecisions {
     }
     const closed = CLOSED_CANONICAL.exec(raw);
     if (closed) {
-      const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), probeId: null, issuedAt: now, leaseExpiresAt: null };
+      const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), incarnation: closed[2], probeId: null, issuedAt: now, leaseExpiresAt: null };
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: '' };
     }
     const state = this.decode(key, raw);

@@ -13,7 +13,9 @@ export interface StoreReply<R> {
 /**
  * Where breaker state lives. Every operation is atomic for its breaker: however many callers
  * (or processes) share the store, each sees the state the previous one left.
- * `now` always comes from the caller; a store never reads a clock of its own.
+ * `now` always comes from the caller; a store never reads a clock of its own. `now` and
+ * `leaseMs` are whole milliseconds from 0 to 2^52 (a fraction is floored; anything else is a
+ * RangeError naming the argument: see arguments.ts).
  */
 export interface BreakerStore {
   readonly kind: string;

@@ -1,24 +1,31 @@
-import type { Info } from '@temporalio/activity';
+import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
-import type { BreakerConfig } from '../breaker/config';
 import type { Permit } from '../breaker/permit';
 import { toStatus } from '../breaker/status';
 import type { Transition } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
 import type { BreakerStore } from '../store/store';
+import { resolveActivityBreakers, resolveBreakers, type ActivityBreakersOption, type BreakersOption } from './breaker-registry';
 import { circuitOpenFailure } from './circuit-open-failure';
-import { defaultClassifyError, type ErrorVerdict } from './failure-classification';
+import { classifyWithContext, defaultClassifyError, type ErrorVerdict } from './failure-classification';
 import { defaultClassifyResult, type ResultVerdict } from './result-classification';
+import { retryDelayWithin } from './retry-delay';
 import { signalingReporter, type TransitionReporter } from './transition-reporter';
 import { temporalClock } from './time';
 import { breakerMetrics } from './metrics';
 
 export interface BreakerInterceptorOptions {
   store: BreakerStore;
-  /** Every breaker's config, by name. */
-  breakers: ReadonlyMap<string, BreakerConfig>;
+  /** Every breaker, by name: settings (the seed's defaults fill what is left out) or full configs. */
+  breakers: BreakersOption;
   /** Activity type → breaker name, or a function of the activity's info. No breaker: the activity runs untouched. */
-  breakerFor: Readonly<Record<string, string>> | ((info: Info) => string | undefined);
+  activities?: ActivityBreakersOption;
+  /** The former name of `activities`. */
+  breakerFor?: ActivityBreakersOption;
+  /**
+   * Whether an activity's error counts as an upstream failure. Default: see defaultClassifyError.
+   * Whatever it says, a paused, reset or cancelled activity and a worker shutdown never count.
+   */
   classifyError?: (error: unknown) => ErrorVerdict;
   /** Whether a completed activity counts as a success; default: `{ upstreamCalled: false }` is ignored. */
   classifyResult?: (result: unknown) => ResultVerdict;
@@ -36,87 +43,100 @@ export interface BreakerInterceptorOptions {
 /**
  * The activity interceptors to pass to `Worker.create({ interceptors: { activity: [...] } })`:
  * each mapped activity acquires a permit before it runs and records its outcome after.
+ * `CircuitBreakerPlugin` registers the same thing (and the breaker workflows' activities).
  */
 export function createBreakerInterceptors(options: BreakerInterceptorOptions): { activity: ActivityInterceptorsFactory[] } {
+  return { activity: [breakerInterceptorFactory(options)] };
+}
+
+export function breakerInterceptorFactory(options: BreakerInterceptorOptions): ActivityInterceptorsFactory {
   const logger = options.logger ?? defaultLogger;
   const classify = options.classifyError ?? defaultClassifyError;
   const classifyResult = options.classifyResult ?? defaultClassifyResult;
-  const resolve =
-    typeof options.breakerFor === 'function' ? options.breakerFor : (info: Info) => (options.breakerFor as Record<string, string>)[info.activityType];
+  const breakers = resolveBreakers(options.breakers);
+  const mapping = options.activities ?? options.breakerFor;
+  if (mapping === undefined) throw new TypeError('createBreakerInterceptors: `activities` (activity type → breaker name) is required');
+  const resolve = resolveActivityBreakers(mapping, breakers);
   const forcedRecheck = options.forcedOpenRecheckMs ?? 60_000;
   const halfOpenRecheck = options.halfOpenRecheckMs ?? 5_000;
   const defaultLease = options.defaultProbeLeaseMs ?? 60_000;
 
-  return {
-    activity: [
-      (ctx) => {
-        const reporter = options.reporter ?? signalingReporter(() => ctx.client, logger);
-        const inbound: ActivityInboundCallsInterceptor = {
-          async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-            const name = resolve(ctx.info);
-            if (name === undefined) return next(input);
-            const cfg = options.breakers.get(name);
-            if (!cfg) {
-              logger.error('activity mapped to an unknown breaker; running it unguarded', { breaker: name, activityType: ctx.info.activityType });
-              return next(input);
-            }
-            const now = temporalClock(ctx.info);
-            const metrics = breakerMetrics(ctx.metricMeter, name);
-            const report = (t: Transition | null) => {
-              if (!t) return;
-              metrics.transition(t);
-              logger.info(`breaker ${t.event}: ${t.from} → ${t.to}`, { breaker: name, event: t.event, timeoutSeconds: t.timeoutSeconds, activityType: ctx.info.activityType });
-              try {
-                reporter.report(t, ctx.info.taskQueue);
-              } catch (e) {
-                logger.warn('breaker transition not reported', { breaker: name, error: (e as Error).message });
-              }
-            };
-
-            let permit: Permit | undefined;
-            try {
-              const leaseMs = ctx.info.startToCloseTimeoutMs > 0 ? ctx.info.startToCloseTimeoutMs : defaultLease;
-              const reply = await options.store.acquire(cfg, now(), leaseMs);
-              report(reply.transition);
-              if (!reply.result.allowed) {
-                metrics.rejected(reply.result.state);
-                const state = reply.state ?? (await options.store.load(cfg));
-                const retry = reply.result.retryAfterMs === null ? forcedRecheck : reply.result.state === 'half-open' ? Math.min(reply.result.retryAfterMs, halfOpenRecheck) : reply.result.retryAfterMs;
-                logger.info('call short-circuited', { breaker: name, activityType: ctx.info.activityType, state: reply.result.state, retryInMs: retry });
-                throw circuitOpenFailure(toStatus(cfg, state, now()), Math.max(1, retry));
-              }
-              permit = reply.result.permit;
-              if (reply.result.probe) metrics.probe();
-              metrics.state(reply.result.state);
-            } catch (e) {
-              if (permit === undefined && (e as { type?: string }).type === 'CircuitOpenError') throw e;
-              // The breaker must never be the reason an activity fails: run it unguarded.
-              logger.error('breaker store failed; running the activity unguarded', { breaker: name, error: (e as Error).message });
-              return next(input);
-            }
-
-            const finish = async (outcome: 'success' | 'failure' | 'ignored') => {
-              try {
-                const reply = await options.store.record(cfg, permit!, outcome, now());
-                metrics.outcome(outcome, reply.result.state);
-                report(reply.transition);
-              } catch (e) {
-                logger.error('breaker outcome not recorded', { breaker: name, outcome, error: (e as Error).message });
-              }
-            };
-            let result: unknown;
-            try {
-              result = await next(input);
-            } catch (error) {
-              await finish(classify(error));
-              throw error;
-            }
-            await finish(classifyResult(result));
-            return result;
-          },
+  return (ctx: Context) => {
+    const reporter = options.reporter ?? signalingReporter(() => ctx.client, logger);
+    const inbound: ActivityInboundCallsInterceptor = {
+      async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+        const name = resolve(ctx.info);
+        if (name === undefined) return next(input);
+        const cfg = breakers.get(name);
+        if (!cfg) {
+          logger.error('activity mapped to an unknown breaker; running it unguarded', { breaker: name, activityType: ctx.info.activityType });
+          return next(input);
+        }
+        const now = temporalClock(ctx.info);
+        const metrics = breakerMetrics(ctx.metricMeter, name);
+        const report = (t: Transition | null) => {
+          if (!t) return;
+          metrics.transition(t);
+          logger.info(`breaker ${t.event}: ${t.from} → ${t.to}`, { breaker: name, event: t.event, timeoutSeconds: t.timeoutSeconds, activityType: ctx.info.activityType });
+          try {
+            reporter.report(t, ctx.info.taskQueue);
+          } catch (e) {
+            logger.warn('breaker transition not reported', { breaker: name, error: (e as Error).message });
+          }
         };
-        return { inbound };
+
+        let permit: Permit | undefined;
+        try {
+          const leaseMs = ctx.info.startToCloseTimeoutMs > 0 ? ctx.info.startToCloseTimeoutMs : defaultLease;
+          const reply = await options.store.acquire(cfg, now(), leaseMs);
+          report(reply.transition);
+          if (!reply.result.allowed) {
+            metrics.rejected(reply.result.state);
+            const state = reply.state ?? (await options.store.load(cfg));
+            const wanted = reply.result.retryAfterMs === null ? forcedRecheck : reply.result.state === 'half-open' ? Math.min(reply.result.retryAfterMs, halfOpenRecheck) : reply.result.retryAfterMs;
+            const at = now();
+            const delay = retryDelayWithin(ctx.info, wanted, at);
+            if (delay.capped) {
+              logger.warn(`the circuit's wait does not fit the activity's schedule-to-close: it ends ${Math.ceil(delay.wantedMs / 1000)} s from now, the activity's deadline in ${Math.ceil(delay.ms / 1000)} s; give it a longer ScheduleToClose (or none) to wait for the probe`, {
+                breaker: name,
+                activityType: ctx.info.activityType,
+                wantedMs: delay.wantedMs,
+                retryInMs: delay.ms,
+              });
+            }
+            logger.info('call short-circuited', { breaker: name, activityType: ctx.info.activityType, state: reply.result.state, retryInMs: delay.ms });
+            throw circuitOpenFailure(toStatus(cfg, state, at), delay.ms);
+          }
+          permit = reply.result.permit;
+          if (reply.result.probe) metrics.probe();
+          metrics.state(reply.result.state);
+        } catch (e) {
+          if (permit === undefined && (e as { type?: string }).type === 'CircuitOpenError') throw e;
+          // The breaker must never be the reason an activity fails: run it unguarded.
+          logger.error('breaker store failed; running the activity unguarded', { breaker: name, error: (e as Error).message });
+          return next(input);
+        }
+
+        const finish = async (outcome: 'success' | 'failure' | 'ignored') => {
+          try {
+            const reply = await options.store.record(cfg, permit!, outcome, now());
+            metrics.outcome(outcome, reply.result.state);
+            report(reply.transition);
+          } catch (e) {
+            logger.error('breaker outcome not recorded', { breaker: name, outcome, error: (e as Error).message });
+          }
+        };
+        let result: unknown;
+        try {
+          result = await next(input);
+        } catch (error) {
+          await finish(classifyWithContext(classify, error, ctx));
+          throw error;
+        }
+        await finish(classifyResult(result));
+        return result;
       },
-    ],
+    };
+    return { inbound };
   };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { BreakerStatus } from '../breaker/status';
 
 import { CIRCUIT_OPEN_ERROR_TYPE } from './names';
@@ -7,7 +7,9 @@ export { CIRCUIT_OPEN_ERROR_TYPE };
 
 /**
  * The failure an activity fails with while its circuit rejects calls. It is retryable, and its
- * `nextRetryDelay` makes Temporal's retry wait durably until a probe may be admitted.
+ * `nextRetryDelay` makes Temporal's retry wait durably until a probe may be admitted. It is
+ * BENIGN: the worker logs it at DEBUG and counts no failed activity in its metrics, so an outage
+ * does not flood the logs with one error per short-circuited call.
  */
 export function circuitOpenFailure(status: BreakerStatus, retryAfterMs: number): ApplicationFailure {
   const what = status.forced ? 'forced open' : status.state;
@@ -17,13 +19,8 @@ export function circuitOpenFailure(status: BreakerStatus, retryAfterMs: number):
     details: [status],
     nonRetryable: false,
     nextRetryDelay: retryAfterMs,
+    category: ApplicationFailureCategory.BENIGN,
   });
 }
 
-/** True for a failure (or an ActivityFailure whose cause is one) raised because a circuit was open. */
-export function isCircuitOpenFailure(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
-    if (e instanceof ApplicationFailure && e.type === CIRCUIT_OPEN_ERROR_TYPE) return true;
-  }
-  return false;
-}
+export { isCircuitOpen as isCircuitOpenFailure } from './is-circuit-open';

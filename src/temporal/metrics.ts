@@ -1,6 +1,6 @@
 /**
  * Per-breaker metrics through the SDK's metric meter. They are no-ops unless the worker installed
- * the SDK Runtime with a metrics exporter (src/temporal/runtime.ts: METRICS_PROMETHEUS_ADDRESS);
+ * the SDK Runtime with a metrics exporter (src/app/runtime.ts: METRICS_PROMETHEUS_ADDRESS);
  * then the worker's Prometheus endpoint exports them under exactly these names (the SDK adds no
  * prefix or suffix to custom metrics), with the label `breaker` and the labels the SDK's activity
  * meter adds: `namespace`, `taskQueue` and (counters only) `activityType`.

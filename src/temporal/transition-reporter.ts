@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Transition } from '../breaker/transitions';
 import type { Logger } from '../log/logger';
-import { BREAKER_WORKFLOW_TYPE, breakerWorkflowId, TRANSITION_SIGNAL } from './names';
+import { breakerWorkflowStart } from './breaker-workflows';
+import { BREAKER_WORKFLOW_TYPE, TRANSITION_SIGNAL } from './names';
 
 export interface TransitionReporter {
   /** Fire and forget: never throws, never delays the activity that caused the transition. */
@@ -21,9 +22,7 @@ export function signalingReporter(getClient: () => Client, logger: Logger): Tran
       }
       client.workflow
         .signalWithStart(BREAKER_WORKFLOW_TYPE, {
-          workflowId: breakerWorkflowId(transition.breaker),
-          taskQueue,
-          args: [{ name: transition.breaker }],
+          ...breakerWorkflowStart(transition.breaker, taskQueue),
           signal: TRANSITION_SIGNAL,
           signalArgs: [transition],
         })

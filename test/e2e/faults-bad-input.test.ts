@@ -12,15 +12,13 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBreakerConfig } from '../../src/breaker/config';
 import type { BreakerStatus } from '../../src/breaker/status';
-import { breakerConfigs } from '../../src/config/breakers';
 import { loadConfig } from '../../src/config/load';
-import { createActivities } from '../../src/app/activities';
 import { jsonLogger } from '../../src/log/logger';
 import { MemoryResultStore } from '../../src/results';
 import { startSimulator, simulatorProvidersConfig, type Simulator } from '../../src/sim';
 import { RedisBreakerStore } from '../../src/store/redis-store';
 import { breakerWorkflowId } from '../../src/temporal/names';
-import { createBreakerWorker } from '../../src/temporal/worker';
+import { createAppWorker } from '../../src/app/worker';
 import type { AuditEntry } from '../../workflows/circuit-breaker';
 import type { CollectorTotals } from '../../workflows/collectors';
 import { workflowBundle } from '../helpers/breaker-harness';
@@ -297,14 +295,12 @@ describe('an unreachable Redis', () => {
     const unreachable = new Redis(config.redis.url!, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500 });
     unreachable.on('error', () => undefined);
     const store = new RedisBreakerStore({ redis: unreachable, keyPrefix, timeoutMs: config.redis.timeoutMs, logger });
-    const breakers = breakerConfigs(config);
     const results = new MemoryResultStore();
-    const w = await createBreakerWorker({
+    const { worker: w } = await createAppWorker({
       config,
       connection: env.nativeConnection,
       store,
-      breakers,
-      activities: createActivities(config, store, results, breakers),
+      results,
       logger,
       workflowBundle: await workflowBundle(),
     });

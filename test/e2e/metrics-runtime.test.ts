@@ -1,4 +1,4 @@
-// The worker's metrics endpoint setup (src/temporal/runtime.ts): host names resolve to the socket
+// The worker's metrics endpoint setup (src/app/runtime.ts): host names resolve to the socket
 // address the SDK needs, and an endpoint that cannot be served stops `temporal-breaker worker`
 // at once with one line naming METRICS_PROMETHEUS_ADDRESS, before it touches Temporal.
 import { spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../../src/config/env';
-import { resolveBindAddress, workerRuntimeOptions } from '../../src/temporal/runtime';
+import { resolveBindAddress, workerRuntimeOptions } from '../../src/app/runtime';
 import { repoRoot } from '../helpers/paths';
 
 describe('worker runtime options', () => {

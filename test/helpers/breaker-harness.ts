@@ -6,16 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../src/app/activities';
 import { createStores, type Stores } from '../../src/app/stores';
+import { createAppWorker } from '../../src/app/worker';
 import type { BreakerConfig } from '../../src/breaker/config';
 import { breakerConfigs } from '../../src/config/breakers';
 import { loadConfig } from '../../src/config/load';
 import type { AppConfig } from '../../src/config/schema';
 import { jsonLogger, silentLogger, type Logger } from '../../src/log/logger';
 import { startSimulator, simulatorProvidersConfig, type Simulator } from '../../src/sim';
-import { registerSearchAttributes } from '../../src/temporal/breaker-workflows';
-import { createBreakerWorker } from '../../src/temporal/worker';
+import { breakerWorkflowId, registerSearchAttributes } from '../../src/worker';
 import { workflowsPath } from './paths';
 import { redisUrl } from './redis';
 
@@ -61,15 +60,16 @@ export async function startHarness(env: TestWorkflowEnvironment, opts: HarnessOp
   const breakers = breakerConfigs(config);
   await registerSearchAttributes(env.connection, config.temporal.namespace);
   const newWorker = async () =>
-    createBreakerWorker({
-      config,
-      connection: env.nativeConnection,
-      store: stores.breakers,
-      breakers,
-      activities: createActivities(config, stores.breakers, stores.results, breakers),
-      logger,
-      workflowBundle: await workflowBundle(),
-    });
+    (
+      await createAppWorker({
+        config,
+        connection: env.nativeConnection,
+        store: stores.breakers,
+        results: stores.results,
+        logger,
+        workflowBundle: await workflowBundle(),
+      })
+    ).worker;
   return {
     config,
     sim,
@@ -78,6 +78,16 @@ export async function startHarness(env: TestWorkflowEnvironment, opts: HarnessOp
     taskQueue: config.temporal.taskQueue,
     newWorker,
     async close() {
+      // The plugin started a breaker workflow per breaker on this task queue. Left running, their
+      // timers would fire on a queue no worker polls any more, which holds the time-skipping
+      // server's clock still for every later test of the file.
+      await Promise.all(
+        [...breakers.keys()].map(async (name) => {
+          const handle = env.client.workflow.getHandle(breakerWorkflowId(name));
+          const d = await handle.describe().catch(() => null);
+          if (d?.status.name === 'RUNNING' && d.taskQueue === taskQueue) await handle.terminate('test harness closed').catch(() => undefined);
+        }),
+      );
       await stores.close();
       if (!opts.sim) await sim.close();
     },

@@ -14,7 +14,7 @@ import {
   type BreakerState,
   type Outcome,
   type Permit,
-} from '../../src';
+} from '../../src/breaker';
 import type { BreakerStore } from '../../src/store/store';
 
 type Op =
@@ -63,6 +63,10 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
           let model: BreakerState = initialState(cfg);
           let now = Date.UTC(2026, 0, 1);
           const permits: Permit[] = [];
+          // A store names the history of a state it writes fresh (its incarnation): the model adopts that name.
+          const adopt = (s: BreakerState) => {
+            if (model.incarnation === undefined && s.incarnation !== undefined) model = { ...model, incarnation: s.incarnation };
+          };
           for (const op of ops) {
             if (op.kind === 'advance') {
               now += op.ms;
@@ -87,10 +91,13 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
               const m = modelCommand(cfg, model, op.cmd, now);
               const r = await store.command(cfg, op.cmd, now);
               model = m.state;
+              adopt(r.state);
               expect(r.transition).toEqual(m.transition);
               expect(r.state).toEqual(model);
             }
-            expect(await store.load(cfg)).toEqual(model);
+            const stored = await store.load(cfg);
+            adopt(stored);
+            expect(stored).toEqual(model);
           }
           await store.close?.();
         }),
@@ -101,6 +108,29 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
     it('starts closed with fresh statistics for an unknown breaker', async () => {
       const cfg = parseBreakerConfig({ collectorName: `fresh-${seq++}-${Date.now()}` });
       expect(await opts.store().load(cfg)).toEqual(initialState(cfg));
+    });
+
+    it('normalises the caller-supplied now and lease: a fraction is floored, a negative or non-finite one is an error naming it', async () => {
+      const store = opts.store();
+      const cfg = parseBreakerConfig({ collectorName: `args-${seq++}-${Date.now()}`, failureThreshold: 1, timeoutSeconds: 1, halfOpenMaxCalls: 1, halfOpenSuccessThreshold: 1 });
+      const t = Date.UTC(2026, 0, 1);
+      const permit: Permit = { breaker: cfg.collectorName, epoch: 0, probeId: null, issuedAt: t, leaseExpiresAt: null };
+      for (const bad of [NaN, Infinity, -Infinity, -1]) {
+        await expect(store.acquire(cfg, bad, 1000), `acquire now=${bad}`).rejects.toThrow(/\bnow\b.*must be/);
+        await expect(store.acquire(cfg, t, bad), `acquire leaseMs=${bad}`).rejects.toThrow(/\bleaseMs\b.*must be/);
+        await expect(store.record(cfg, permit, 'failure', bad), `record now=${bad}`).rejects.toThrow(/\bnow\b.*must be/);
+        await expect(store.command(cfg, 'forceOpen', bad), `command now=${bad}`).rejects.toThrow(/\bnow\b.*must be/);
+      }
+      expect(await store.load(cfg)).toEqual(initialState(cfg));
+      // The store still serves: fractions are floored, as if the caller had passed whole milliseconds.
+      const d = await store.acquire(cfg, t + 0.7, 1000);
+      if (!d.result.allowed) throw new Error('expected admission');
+      expect(d.result.permit.issuedAt).toBe(t);
+      expect((await store.record(cfg, d.result.permit, 'failure', t + 0.9)).result).toEqual({ counted: true, state: 'open' });
+      expect(await store.load(cfg)).toMatchObject({ state: 'open', openedAt: t, lastFailureTime: t, lastStateChange: t });
+      const probe = await store.acquire(cfg, t + 1000.5, 500.9);
+      expect(probe.result).toMatchObject({ allowed: true, probe: true, permit: { issuedAt: t + 1000, leaseExpiresAt: t + 1500 } });
+      await store.close?.();
     });
 
     it('keeps breakers apart by name', async () => {

@@ -17,6 +17,7 @@ import {
   type Logger,
   type Permit,
 } from '../../src';
+import { toStatus } from '../../src/breaker';
 import { redisUrl, startRedisServer, type RedisServer } from '../helpers/redis';
 
 const T0 = Date.UTC(2026, 4, 1, 8);
@@ -79,6 +80,12 @@ describe('corrupt values at the breaker key', () => {
     return JSON.parse((await admin.get(key)) as string) as Record<string, unknown>;
   }
 
+  /** JSON whose every statistic is a safe integer (what the script writes back after a repair). */
+  const readable = (raw: string | null) => {
+    const stats = Object.values((JSON.parse(raw as string) as { stats: Record<string, unknown> }).stats);
+    return stats.every((v) => v === null || Number.isSafeInteger(v));
+  };
+
   const repairs = (log: { lines: LogLine[] }) => log.lines.filter((l) => l.level === 'error' && 'reason' in l.fields);
 
   it('replaces invalid JSON with a fresh state and logs the breaker and the reason', async () => {
@@ -119,7 +126,6 @@ describe('corrupt values at the breaker key', () => {
     ['a missing halfOpen', (s: Record<string, unknown>) => ({ ...s, halfOpen: null }), /halfOpen/, true],
     ['malformed leases', (s: Record<string, unknown>) => ({ ...s, halfOpen: { attempts: 0, successes: 0, nextProbeId: 0, leases: { x: 'y' } } }), /leases/, true],
     ['an unknown version', (s: Record<string, unknown>) => ({ ...s, v: 2 }), /^v:/, true],
-    ['malformed statistics', (s: Record<string, unknown>) => ({ ...s, stats: { totalFailures: 'many' } }), /stats/, false],
     ['a JSON array', () => [1, 2, 3], /./, false],
     ['a JSON number', () => 42, /not an object/, false],
     ['JSON null', () => null, /not an object/, false],
@@ -133,6 +139,56 @@ describe('corrupt values at the breaker key', () => {
     const stats = (await breaker.getStatus(T0 + 20)).statistics;
     if (statsKept) expect(stats).toMatchObject({ total_successes: 5, total_failures: 2, circuit_opens: 1 });
     else expect(stats).toMatchObject({ total_successes: 0, total_failures: 0, circuit_opens: 0 });
+  });
+
+  it('keeps the state and every readable statistic when one statistic is corrupt ("circuitOpens":"x")', async () => {
+    const { log, name, key, breaker } = setup();
+    const good = await storedWithStatistics(breaker, key);
+    await admin.set(key, JSON.stringify({ ...good, stats: { ...(good.stats as object), circuitOpens: 'x' } }));
+    const status = await breaker.getStatus(T0 + 20);
+    expect(status.state).toBe('open');
+    expect(status.statistics).toMatchObject({ total_successes: 5, total_failures: 2, circuit_opens: 0 });
+    expect(repairs(log)).toHaveLength(1);
+    expect(repairs(log)[0].fields).toMatchObject({ breaker: name, reason: expect.stringMatching(/stats\.circuitOpens/) });
+    expect(JSON.parse((await admin.get(key)) as string)).toMatchObject({ state: 'open', stats: { totalSuccesses: 5, circuitOpens: 0 } });
+  });
+
+  it('replaces malformed statistics field by field, keeping the state', async () => {
+    const { log, name, key, breaker } = setup();
+    const good = await storedWithStatistics(breaker, key);
+    await admin.set(key, JSON.stringify({ ...good, stats: { totalFailures: 'many' } }));
+    expect(await breaker.acquire(T0 + 20)).toMatchObject({ allowed: false, state: 'open' });
+    expect(repairs(log)[0]?.fields).toMatchObject({ breaker: name, reason: expect.stringMatching(/stats/) });
+    expect((await breaker.getStatus(T0 + 20)).statistics).toMatchObject({ total_successes: 0, total_failures: 0, circuit_opens: 0 });
+  });
+
+  it.each([
+    ['a statistic beyond any number (1e400)', '1e400'],
+    ['a statistic of 400 digits', '9'.repeat(400)],
+  ])('reads %s as a corrupt value of this breaker, never as an outage', async (_what, huge) => {
+    const { log, name, key, breaker, store } = setup();
+    const uncertain: LogLine[] = [];
+    const warnLog = { ...log, warn: (msg: string, fields: Record<string, unknown> = {}) => void uncertain.push({ level: 'warn', msg, fields }) };
+    const watched = new CircuitBreaker(breaker.config, new RedisBreakerStore({ redis, logger: warnLog, timeoutMs: 2_000 }));
+    // closed, canonical: the record hot paths meet it first
+    await call(breaker, 'success', T0);
+    const closed = (await admin.get(key)) as string;
+    await admin.set(key, closed.replace('"totalSuccesses":1', `"totalSuccesses":${huge}`));
+    await call(watched, 'success', T0 + 1);
+    await call(watched, 'failure', T0 + 2);
+    expect(readable(await admin.get(key))).toBe(true);
+    // open, with a transition's JSON in the reply
+    const good = await storedWithStatistics(watched, key);
+    await admin.set(key, JSON.stringify(good).replace(/"totalSuccesses":\d+/, `"totalSuccesses":${huge}`));
+    const status = await watched.getStatus(T0 + 20);
+    expect(status).toMatchObject({ state: 'open', statistics: { total_successes: 0, total_failures: 3, circuit_opens: 1 } });
+    expect(readable(await admin.get(key))).toBe(true);
+    expect(store.degraded).toBe(false);
+    expect((watched.store as RedisBreakerStore).degraded).toBe(false);
+    expect(log.lines.filter((l) => /unreachable/.test(l.msg))).toHaveLength(0);
+    expect(uncertain.filter((l) => /unanswered/.test(l.msg))).toHaveLength(0);
+    expect(repairs(log).length).toBeGreaterThanOrEqual(2);
+    for (const r of repairs(log)) expect(r.fields).toMatchObject({ breaker: name, reason: expect.stringMatching(/stats\.totalSuccesses/) });
   });
 
   it.each([
@@ -404,6 +460,26 @@ describe('Redis stopped and restarted mid-test', () => {
     const d = await breaker.acquire(T0 + 6);
     expect(store.degraded).toBe(true);
     expect(d).toMatchObject({ allowed: true, state: 'closed' });
+  }, 30_000);
+
+  it("'reject' policy: the rejection and its status say the store is unavailable, not that the circuit is closed", async () => {
+    const name = uniqueName('reject-policy');
+    const rejecting = new RedisBreakerStore({ redis, logger: log, retryIntervalMs: 200, onUnavailable: 'reject' });
+    const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 3 }, rejecting);
+    await call(breaker, 'success', T0);
+    await call(breaker, 'failure', T0 + 1);
+    await server.kill('SIGKILL');
+    const reply = await rejecting.acquire(breaker.config, T0 + 2, 1000);
+    expect(reply.result).toMatchObject({ allowed: false, state: 'open' });
+    // What the interceptor does with a rejection: the reply's state, else a load.
+    const status = toStatus(breaker.config, reply.state ?? (await rejecting.load(breaker.config)), T0 + 2);
+    // Seen closed through hot-path replies (which carry no state): no counts to show, and the status says so.
+    expect(status).toMatchObject({ state: 'open', store_unavailable: true, last_seen_state: 'closed' });
+    expect(toStatus(breaker.config, await rejecting.load(breaker.config), T0 + 2)).toMatchObject({ state: 'open', store_unavailable: true });
+    const error = await breaker.execute(async () => 'never called').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CircuitOpenError);
+    expect((error as CircuitOpenError).message).toMatch(/unavailable/);
+    expect((error as CircuitOpenError).status).toMatchObject({ store_unavailable: true });
   }, 30_000);
 
   it('keeps a status read working while Redis is down', async () => {

@@ -23,7 +23,7 @@ function canonical(raw: string): string {
   const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
   const leases = Object.fromEntries(Object.entries(s.halfOpen.leases).sort(([a], [b]) => Number(a) - Number(b)));
   return JSON.stringify({
-    ...pick(s, ['v', 'state', 'forced', 'epoch', 'failureCount', 'consecutiveSuccesses', 'lastFailureTime']),
+    ...pick(s, ['v', 'state', 'forced', 'epoch', 'incarnation', 'failureCount', 'consecutiveSuccesses', 'lastFailureTime']),
     stats: pick(s.stats, ['totalSuccesses', 'totalFailures', 'circuitOpens', 'successfulRecoveries', 'failedRecoveries', 'timeInOpenStateMs', 'lastOpenTime']),
     ...pick(s, ['timeoutSeconds', 'openedAt', 'lastStateChange']),
     halfOpen: { ...pick(s.halfOpen, ['attempts', 'successes', 'nextProbeId']), leases },
@@ -186,14 +186,14 @@ describe('Redis store hot paths', () => {
     if (d2.allowed) await t.breaker.recordSuccess(d2.permit, T0 + 1);
     const after = (await t.raw())!;
     expect(after).toBe(canonical(after));
-    // statistics that do not validate start again from zero (the repair keeps only what it can read)
-    expect(JSON.parse(after)).toMatchObject({ state: 'closed', consecutiveSuccesses: 1, stats: { totalSuccesses: 1, circuitOpens: 0 } });
+    // only the statistic that does not validate is replaced: the state and the other statistics are kept
+    expect(JSON.parse(after)).toMatchObject({ state: 'closed', consecutiveSuccesses: 2, stats: { totalSuccesses: 2, circuitOpens: 0 } });
     // met first by a record (its permit issued before the corruption): counted, then the decision repairs it
     const d3 = await t.breaker.acquire(T0 + 2);
     if (!d3.allowed) throw new Error('expected admission');
     await redis.set(PREFIX + t.breaker.name, after.replace('"circuitOpens":0', '"circuitOpens":-4'));
     await t.breaker.recordSuccess(d3.permit, T0 + 2);
-    expect(JSON.parse((await t.raw())!)).toMatchObject({ consecutiveSuccesses: 2, stats: { totalSuccesses: 2, circuitOpens: -4 } });
+    expect(JSON.parse((await t.raw())!)).toMatchObject({ consecutiveSuccesses: 3, stats: { totalSuccesses: 3, circuitOpens: -4 } });
     expect(t.errors).toHaveLength(1);
     expect(await t.breaker.acquire(T0 + 3)).toMatchObject({ allowed: true, state: 'closed' });
     expect(t.errors).toHaveLength(2);

@@ -92,18 +92,20 @@ describe('Redis store persistence', () => {
     const cfg = { collectorName: uniqueName('refresh'), failureThreshold: 1, timeoutSeconds: 1, halfOpenMaxCalls: 2, halfOpenSuccessThreshold: 2 };
     const b = breakerOn(client(), cfg);
     const key = `cb_state:${cfg.collectorName}`;
-    const shrinkThen = async (write: () => Promise<unknown>, what: string) => {
+    // An open state's TTL also covers what is left of its open period (here 1 s); a forced-open key has none.
+    const shrinkThen = async (write: () => Promise<unknown>, what: string, openFor = 0) => {
       await admin.expire(key, 30);
       expect(await admin.ttl(key)).toBeLessThanOrEqual(30);
       await write();
       const ttl = await admin.ttl(key);
+      if (openFor === Infinity) return expect(ttl, `TTL after ${what}`).toBe(-1);
       expect(ttl, `TTL after ${what}`).toBeGreaterThan(DAY - 5);
-      expect(ttl, `TTL after ${what}`).toBeLessThanOrEqual(DAY);
+      expect(ttl, `TTL after ${what}`).toBeLessThanOrEqual(DAY + openFor);
     };
 
     await call(b, 'success', T0); // creates the key
     await shrinkThen(() => call(b, 'success', T0 + 1), 'a recorded success');
-    await shrinkThen(() => call(b, 'failure', T0 + 2), 'a failure that opens');
+    await shrinkThen(() => call(b, 'failure', T0 + 2), 'a failure that opens', 1);
     expect((await b.getStatus(T0 + 3)).state).toBe('open');
     let permit: Permit | undefined;
     await shrinkThen(async () => {
@@ -113,7 +115,7 @@ describe('Redis store persistence', () => {
     }, 'an admitted half-open probe');
     const probe = permit!;
     await shrinkThen(() => b.recordSuccess(probe, T0 + 1_003), 'a probe success');
-    await shrinkThen(() => b.forceOpen(T0 + 1_004), 'forceOpen');
+    await shrinkThen(() => b.forceOpen(T0 + 1_004), 'forceOpen', Infinity);
     await shrinkThen(() => b.forceClose(T0 + 1_005), 'forceClose');
     await shrinkThen(() => b.reset(T0 + 1_006), 'reset');
     // A late outcome moves no state but still counts in the totals: a write, so a refresh.

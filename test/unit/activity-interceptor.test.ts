@@ -1,18 +1,17 @@
 // The breaker interceptor in the SDK's mock activity environment (no server): admission,
 // short-circuit with nextRetryDelay, error classification, and that neither a failing store
 // nor a failing transition report ever fails the activity.
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore, parseBreakerConfig, type BreakerStore, type Transition } from '../../src';
-import { silentLogger } from '../../src/log/logger';
 import { createBreakerInterceptors, type BreakerInterceptorOptions } from '../../src/temporal/activity-interceptor';
 import { isCircuitOpenFailure } from '../../src/temporal/circuit-open-failure';
 
 // Temporal time ahead of the wall clock, as in the time-skipping server: the breaker must follow it.
 const T0 = Date.now() + 10 * 86_400_000;
 
-function setup(over: Partial<BreakerInterceptorOptions> = {}, info: Record<string, unknown> = {}) {
+function setup(over: Partial<BreakerInterceptorOptions> = {}, info: Record<string, unknown> = {}, logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = []) {
   const store = new MemoryBreakerStore();
   const reported: Transition[] = [];
   const cfg = parseBreakerConfig({ collectorName: 'moralis', failureThreshold: 2 });
@@ -21,20 +20,32 @@ function setup(over: Partial<BreakerInterceptorOptions> = {}, info: Record<strin
     breakers: new Map([['moralis', cfg]]),
     breakerFor: { collectMoralis: 'moralis' },
     reporter: { report: (t) => reported.push(t) },
-    logger: silentLogger,
+    logger: recording(logs),
     ...over,
   });
   let scheduled = T0;
-  const run = <T>(fn: () => Promise<T>, activityType = 'collectMoralis') =>
+  const env = (activityType = 'collectMoralis', extra: Record<string, unknown> = {}) =>
     new MockActivityEnvironment(
-      { activityType, currentAttemptScheduledTimestampMs: scheduled, startToCloseTimeoutMs: 30_000, ...info },
+      { activityType, currentAttemptScheduledTimestampMs: scheduled, scheduledTimestampMs: scheduled, scheduleToCloseTimeoutMs: 0, startToCloseTimeoutMs: 30_000, ...info, ...extra },
       { interceptors: interceptors.activity },
-    ).run(fn);
+    );
+  const run = <T>(fn: () => Promise<T>, activityType = 'collectMoralis', extra: Record<string, unknown> = {}) => env(activityType, extra).run(fn);
   const advance = (ms: number) => (scheduled += ms);
   const fail = () => run(async () => {
     throw new Error('upstream 503');
   });
-  return { store, cfg, reported, run, advance, fail };
+  return { store, cfg, reported, run, env, advance, fail, logs };
+}
+
+function recording(logs: { level: string; msg: string; fields?: Record<string, unknown> }[]) {
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => logs.push({ level, msg, fields });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+async function openCircuit(t: ReturnType<typeof setup>) {
+  await expect(t.fail()).rejects.toThrow();
+  await expect(t.fail()).rejects.toThrow();
+  expect((await t.store.load(t.cfg)).state).toBe('open');
 }
 
 describe('breaker activity interceptor', () => {
@@ -153,5 +164,85 @@ describe('breaker activity interceptor', () => {
     const [lease] = Object.values(leaseSeen);
     expect(lease - (T0 + 301_000 + 7_000)).toBeGreaterThanOrEqual(0);
     expect(lease - (T0 + 301_000 + 7_000)).toBeLessThan(1_000);
+  });
+
+  it('rejects with a BENIGN failure: no error log line, no failed-activity metric in the SDK', async () => {
+    const t = setup();
+    await openCircuit(t);
+    const err = (await t.run(async () => 1).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.type).toBe('CircuitOpenError');
+    expect(err.category).toBe(ApplicationFailureCategory.BENIGN);
+  });
+
+  it('a paused, reset or cancelled activity and a worker shutdown never count as upstream failures', async () => {
+    for (const details of [{ paused: true }, { reset: true }, { cancelRequested: true }, { workerShutdown: true }]) {
+      const t = setup();
+      const env = t.env();
+      const running = env.run(async () => {
+        env.cancel(details.workerShutdown ? 'WORKER_SHUTDOWN' : 'CANCELLED', new ActivityCancellationDetails(details));
+        // An activity that reacts to its cancellation by throwing some error of its own:
+        throw new Error(`upstream call aborted (${Object.keys(details)[0]})`);
+      });
+      await expect(running).rejects.toThrow('aborted');
+      const s = await t.store.load(t.cfg);
+      expect(s.stats, JSON.stringify(details)).toMatchObject({ totalFailures: 0, totalSuccesses: 0 });
+    }
+    // A heartbeat timeout is the upstream's slowness: it counts.
+    const t = setup();
+    const env = t.env();
+    await expect(env.run(async () => {
+      env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
+      throw new CancelledFailure('TIMED_OUT');
+    })).rejects.toThrow();
+    // (a CancelledFailure is ignored by the default classification; any other error would count)
+    const plain = setup();
+    const env2 = plain.env();
+    await expect(env2.run(async () => {
+      env2.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true }));
+      throw new Error('read timed out');
+    })).rejects.toThrow();
+    expect((await plain.store.load(plain.cfg)).stats.totalFailures).toBe(1);
+  });
+
+  it('never sets a nextRetryDelay past the schedule-to-close deadline, and says so in one line', async () => {
+    const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+    const t = setup({ logger: recording(logs) });
+    await openCircuit(t);
+    // Scheduled now, 100 s of schedule-to-close: the 300 s open period cannot fit.
+    const err = (await t.run(async () => 1, 'collectMoralis', { scheduleToCloseTimeoutMs: 100_000 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.type).toBe('CircuitOpenError');
+    expect(err.nextRetryDelay).toBeGreaterThan(98_000);
+    expect(err.nextRetryDelay).toBeLessThanOrEqual(100_000);
+    const warned = logs.filter((l) => l.level === 'warn');
+    expect(warned).toHaveLength(1);
+    expect(warned[0].msg).toMatch(/does not fit the activity's schedule-to-close/);
+    expect(warned[0].fields).toMatchObject({ breaker: 'moralis', activityType: 'collectMoralis' });
+    // With room enough, the delay is the time to the probe and nothing is logged.
+    logs.length = 0;
+    const ok = (await t.run(async () => 1, 'collectMoralis', { scheduleToCloseTimeoutMs: 3_600_000 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(ok.nextRetryDelay).toBeGreaterThan(290_000);
+    expect(logs.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('a rejection at the open period\'s end still waits at least 1 ms', async () => {
+    const t = setup();
+    await openCircuit(t);
+    const err = (await t.run(async () => 1, 'collectMoralis', { scheduleToCloseTimeoutMs: 1, scheduledTimestampMs: T0 - 60_000 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.nextRetryDelay).toBe(1);
+  });
+
+  it('maps activities by own property only: `constructor` or `toString` is no activity of a breaker', async () => {
+    const t = setup();
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      await expect(t.run(async () => 'untouched', type)).resolves.toBe('untouched');
+    }
+    expect((await t.store.load(t.cfg)).stats.totalSuccesses).toBe(0);
+    expect(() => setup({ breakerFor: { collectMoralis: 'nope' } })).toThrow("unknown breaker 'nope': activity 'collectMoralis' is mapped to it (configured: moralis)");
+  });
+
+  it('takes plain-object settings with the seed\'s defaults, and names a bad field', async () => {
+    const t = setup({ breakers: { moralis: { failureThreshold: 2 } } });
+    await openCircuit(t);
+    expect(() => setup({ breakers: { moralis: { failureThreshold: 0 } } })).toThrow(/invalid breaker config for 'moralis': failureThreshold/);
   });
 });

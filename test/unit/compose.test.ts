@@ -129,7 +129,7 @@ describe('docker-compose.yml', () => {
     expect(simulator.profiles).toContain('sim');
     expect(simulator.build).toBeDefined();
     const cmd = commandOf(simulator);
-    expect(cmd.join(' ')).toMatch(/src\/sim\/main\.ts/);
+    expect(cmd.join(' ')).toMatch(/dist\/src\/sim\/main\.js/); // the compiled simulator, as the image holds it
     expect(cmd[cmd.indexOf('--host') + 1]).toBe('0.0.0.0'); // reachable from the other containers
     const port = Number(cmd[cmd.indexOf('--port') + 1]);
     expect(published(simulator)).toContainEqual({ host: port, container: port });
@@ -193,9 +193,18 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds an image that holds what the commands run', () => {
-    for (const dir of ['bin', 'src', 'workflows', 'activities']) expect(dockerfile, `Dockerfile copies ${dir}/`).toMatch(new RegExp(`^COPY\\s+${dir}\\s`, 'm'));
-    // Sources run through tsx, so it must survive `npm ci --omit=dev`.
-    expect(pkg.dependencies).toHaveProperty('tsx');
+    // The build stage compiles the sources; the image runs the compiled package, without tsx.
+    for (const dir of ['src', 'workflows', 'activities']) expect(dockerfile, `Dockerfile's build stage copies ${dir}/`).toMatch(new RegExp(`^COPY\\s+${dir}\\s`, 'm'));
+    expect(dockerfile).toMatch(/^RUN npm run build:lib$/m);
+    expect(dockerfile).toMatch(/^COPY\s+bin\s/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(pkg.dependencies).not.toHaveProperty('tsx');
+    // ioredis is a peer dependency of the library: the image installs it for the app's worker.
+    expect(dockerfile).toMatch(/npm install [^\n]*ioredis@/);
+    for (const s of Object.values(services)) {
+      const cmd = commandOf(s);
+      if (cmd?.[0] === 'node') expect(existsSync(join(repoRoot, cmd[1].replace(/^dist\//, '').replace(/\.js$/, '.ts'))) || existsSync(join(repoRoot, cmd[1])), `${cmd[1]} exists (as a source)`).toBe(true);
+    }
     expect(existsSync(join(repoRoot, 'bin/temporal-breaker.js'))).toBe(true);
   });
 });

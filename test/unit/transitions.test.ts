@@ -11,7 +11,7 @@ import {
   record,
   type BreakerState,
   type Permit,
-} from '../../src';
+} from '../../src/breaker';
 
 const cfg = parseBreakerConfig({ collectorName: 'glassnode' });
 const T = 1_700_000_000_000;

@@ -3,16 +3,24 @@
 -- runs unchanged on Redis Cluster. `now` comes from the caller: Redis's clock is never read.
 --
 -- KEYS[1]  the breaker's key
--- ARGV     op, now, ttlSeconds, settings, op arguments...
+-- ARGV     op, now, ttlSeconds, settings, op arguments..., nonce
 --          settings = 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,
 --                      backoffMultiplier,maxTimeoutSeconds'
 --          (one argument, built once per config by redis-script.ts, parsed only by the paths that
 --          need it: a closed breaker's success never does)
+--          nonce (always last): the incarnation given to a state this call writes fresh
+--          record's arguments: epoch, probeId (-1: none), outcome, incarnation ('' : none),
+--          leaseExpiresAt (-1: none)
 --
--- Replies: acquire → { repaired, epoch } when admitted in the closed state (the hot path), else
--- { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt, event, from, json };
--- record → counted (0 or 1) when the breaker was and stays closed with nothing to repair (the hot
--- path), else { repaired, counted, state } with no transition, else { ..., event, from, json }.
+-- Replies: acquire → { repaired, epoch, incarnation } when admitted in the closed state (the hot
+-- path), else { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt,
+-- event, from, json, incarnation }; record → counted (0 or 1) when the breaker was and stays
+-- closed with nothing to repair (the hot path), else { repaired, counted, state } with no
+-- transition, else { ..., event, from, json, lost }; lost ('' : no) says the permit came from a
+-- history this key no longer holds (deleted, or an older value restored).
+--
+-- Numbers: every count and instant is an integer from 0 to 2^53 - 1; anything else read back
+-- (1e400, which cjson reads as inf, a fraction, a negative) is a corrupt value, repaired.
 --
 -- The state is written in one canonical form (fixed key order, integers, no spaces; see encode).
 -- That lets the hot path (an outcome that keeps a closed breaker closed) rewrite it with one
@@ -22,7 +30,12 @@
 local key = KEYS[1]
 local op = ARGV[1]
 local now = tonumber(ARGV[2])
-local ttl = ARGV[3]
+local ttl = tonumber(ARGV[3])
+local nonce = ARGV[#ARGV]
+-- The caller checks `now` (redis-store.ts); this only keeps anything else from ever being written.
+if not now or not (now >= 0 and now <= 4503599627370496 and now == math.floor(now)) then
+  return redis.error_reply('ERR invalid now: ' .. tostring(ARGV[2]))
+end
 
 -- The record hot path: an outcome that keeps a closed, not forced breaker closed changes only
 -- the fields the canonical form puts first (up to totalFailures). They are captured and
@@ -30,18 +43,23 @@ local ttl = ARGV[3]
 -- empty half-open part, which also rejects trailing bytes). The rest's numbers are not
 -- re-validated here: only the script writes this key, and every decision's read (the GET in
 -- redis-script.ts) matches the whole value, sending anything else to the full path below.
-local CLOSED_HEAD = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"failureCount":(%d+),"consecutiveSuccesses":(%d+),"lastFailureTime":([%dnul]+),"stats":{"totalSuccesses":(%d+),"totalFailures":(%d+)()'
+-- Captured numbers have at most 15 digits (below 2^53): a longer one takes the full path.
+local CLOSED_HEAD = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"incarnation":"([%w_%-]+)","failureCount":(%d+),"consecutiveSuccesses":(%d+),"lastFailureTime":([%dnul]+),"stats":{"totalSuccesses":(%d+),"totalFailures":(%d+)()'
 local CLOSED_END = ',"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}}}'
 
 local raw = nil
 if op == 'acquire' or op == 'record' then
   raw = redis.pcall('GET', key)
   if op == 'record' and type(raw) == 'string' then
-    local e, fc, cs, lf, ts, tf, rest = string.match(raw, CLOSED_HEAD)
-    if e and #e < 16 and string.sub(raw, -#CLOSED_END) == CLOSED_END and (lf == 'null' or not string.find(lf, '%D')) then
+    local e, inc, fc, cs, lf, ts, tf, rest = string.match(raw, CLOSED_HEAD)
+    if e and #e < 16 and #fc < 16 and #cs < 16 and #ts < 16 and #tf < 16 and #lf < 16
+        and string.sub(raw, -#CLOSED_END) == CLOSED_END and (lf == 'null' or not string.find(lf, '%D')) then
       local outcome = ARGV[7]
-      local current = ARGV[5] == e
+      local pinc = ARGV[8]
+      local current = ARGV[5] == e and (pinc == '' or pinc == inc)
       local counted, fast = 0, true
+      -- A permit of this incarnation from a later epoch: the history was rewound (full path).
+      if pinc == inc and not current and tonumber(ARGV[5]) > tonumber(e) then fast = false end
       if outcome == 'success' then
         ts = string.format('%d', ts + 1)
         if current then fc, cs, counted = '0', string.format('%d', cs + 1), 1 end
@@ -61,7 +79,7 @@ if op == 'acquire' or op == 'record' then
         fast = false
       end
       if fast then
-        redis.call('SET', key, '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"failureCount":' .. fc
+        redis.call('SET', key, '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"incarnation":"' .. inc .. '","failureCount":' .. fc
           .. ',"consecutiveSuccesses":' .. cs .. ',"lastFailureTime":' .. lf .. ',"stats":{"totalSuccesses":' .. ts
           .. ',"totalFailures":' .. tf .. string.sub(raw, rest), 'EX', ttl)
         return counted
@@ -101,18 +119,26 @@ local function initial(stats)
       failedRecoveries = 0, timeInOpenStateMs = 0, lastOpenTime = NULL } }
 end
 
+-- An integer from 0 to 2^53 - 1 (inf and nan fail a comparison).
 local function isCount(x)
-  return type(x) == 'number' and x >= 0 and x == floor(x)
+  return type(x) == 'number' and x >= 0 and x <= 9007199254740991 and x == floor(x)
 end
 
-local function validStats(st)
-  if type(st) ~= 'table' then return false end
-  if not (isCount(st.totalFailures) and isCount(st.totalSuccesses) and isCount(st.circuitOpens)
-      and isCount(st.successfulRecoveries) and isCount(st.failedRecoveries) and isCount(st.timeInOpenStateMs)) then
-    return false
+local STAT_COUNTS = { 'totalSuccesses', 'totalFailures', 'circuitOpens', 'successfulRecoveries', 'failedRecoveries', 'timeInOpenStateMs' }
+
+-- The statistics, each unreadable one replaced (a count by 0, lastOpenTime by null), and the
+-- first bad one's reason ('' when none).
+local function salvageStats(st)
+  local out = { totalFailures = 0, totalSuccesses = 0, circuitOpens = 0, successfulRecoveries = 0,
+    failedRecoveries = 0, timeInOpenStateMs = 0, lastOpenTime = NULL }
+  if type(st) ~= 'table' then return out, 'stats: malformed' end
+  local why = ''
+  for _, f in ipairs(STAT_COUNTS) do
+    if isCount(st[f]) then out[f] = st[f] elseif why == '' then why = 'stats.' .. f .. ': not a count' end
   end
   local t = st.lastOpenTime
-  return t == NULL or isCount(t)
+  if t == NULL or isCount(t) then out.lastOpenTime = t elseif why == '' then why = 'stats.lastOpenTime: not an instant' end
+  return out, why
 end
 
 -- Returns nil when valid, else the reason.
@@ -123,6 +149,10 @@ local function invalid(s)
   if state ~= 'closed' and state ~= 'open' and state ~= 'half-open' then return 'state: unknown state' end
   if type(s.forced) ~= 'boolean' then return 'forced: not a boolean' end
   if not isCount(s.epoch) then return 'epoch: not a count' end
+  local inc = s.incarnation
+  if inc ~= nil and not (type(inc) == 'string' and #inc <= 64 and string.match(inc, '^[%w_%-]+$')) then
+    return 'incarnation: malformed'
+  end
   if not isCount(s.failureCount) then return 'failureCount: not a count' end
   if not isCount(s.consecutiveSuccesses) then return 'consecutiveSuccesses: not a count' end
   if not isCount(s.timeoutSeconds) or s.timeoutSeconds < 1 then return 'timeoutSeconds: not a positive integer' end
@@ -141,29 +171,27 @@ local function invalid(s)
     if type(id) ~= 'string' or not string.match(id, '^%d+$') or not isCount(exp) then return 'halfOpen.leases: malformed' end
   end
   if s.state == 'open' and s.openedAt == NULL then return 'openedAt: an open circuit needs its opening time' end
-  if not validStats(s.stats) then return 'stats: malformed' end
   return nil
 end
 
--- Loads the state; a corrupt or wrong-type value is replaced by a fresh state that keeps
--- whatever statistics survived. Returns state, repairReason ('' when none).
+-- Loads the state. A corrupt or wrong-type value is replaced by a fresh state that keeps every
+-- statistic it can read; a value whose only fault is a statistic keeps its state, with that
+-- statistic replaced. Returns state, repairReason ('' when none), missing (no value at the key).
 local function load()
   local got = raw
   if got == nil then got = redis.pcall('GET', key) end
   if type(got) == 'table' and got.err then
     redis.call('DEL', key)
-    return initial(nil), 'wrong Redis type (' .. got.err .. ')'
+    return initial(nil), 'wrong Redis type (' .. got.err .. ')', false
   end
-  if not got then return initial(nil), '' end
+  if not got then return initial(nil), '', true end
   local ok, s = pcall(cjson.decode, got)
-  if not ok then return initial(nil), 'not JSON' end
+  if not ok then return initial(nil), 'not JSON', false end
   local why = invalid(s)
-  if why then
-    local stats = nil
-    if type(s) == 'table' and validStats(s.stats) then stats = s.stats end
-    return initial(stats), why
-  end
-  return s, ''
+  local stats, statsWhy = salvageStats(type(s) == 'table' and s.stats or nil)
+  if why then return initial(stats), why, false end
+  s.stats = stats
+  return s, statsWhy, false
 end
 
 local function num(x)
@@ -181,7 +209,9 @@ local function encode(s)
   for id in pairs(h.leases) do ids[#ids + 1] = id end
   table.sort(ids, byNumber)
   for i, id in ipairs(ids) do ids[i] = '"' .. id .. '":' .. num(h.leases[id]) end
-  return '{"v":1,"state":"' .. s.state .. '","forced":' .. tostring(s.forced) .. ',"epoch":' .. num(s.epoch)
+  local inc = ''
+  if s.incarnation then inc = ',"incarnation":"' .. s.incarnation .. '"' end
+  return '{"v":1,"state":"' .. s.state .. '","forced":' .. tostring(s.forced) .. ',"epoch":' .. num(s.epoch) .. inc
     .. ',"failureCount":' .. num(s.failureCount) .. ',"consecutiveSuccesses":' .. num(s.consecutiveSuccesses)
     .. ',"lastFailureTime":' .. num(s.lastFailureTime)
     .. ',"stats":{"totalSuccesses":' .. num(st.totalSuccesses) .. ',"totalFailures":' .. num(st.totalFailures)
@@ -194,8 +224,21 @@ local function encode(s)
     .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}}'
 end
 
-local function save(s)
-  redis.call('SET', key, encode(s), 'EX', ttl)
+-- Writes the state; a state written fresh gets its incarnation here. The TTL never ends an open
+-- period: an open key lives for what is left of it plus ttl, and a forced-open key has no TTL
+-- (it stays open until an operator releases it; rejections never write to refresh it).
+local function persist(s)
+  if s.incarnation == nil then s.incarnation = nonce end
+  local json = encode(s)
+  if s.state == 'open' and s.forced then
+    redis.call('SET', key, json)
+  elseif s.state == 'open' then
+    local left = s.openedAt + s.timeoutSeconds * 1000 - now
+    redis.call('SET', key, json, 'EX', ttl + math.max(0, math.ceil(left / 1000)))
+  else
+    redis.call('SET', key, json, 'EX', ttl)
+  end
+  return json
 end
 
 local function moveTo(s, to)
@@ -231,26 +274,29 @@ local function expireLeases(s)
   return expired > 0
 end
 
-local s, repaired = load()
+local s, repaired, missing = load()
 local dirty = repaired ~= ''
 
 if op == 'acquire' then
   local leaseMs = tonumber(ARGV[5])
+  if not leaseMs or not (leaseMs >= 0 and leaseMs <= 4503599627370496 and leaseMs == floor(leaseMs)) then
+    return redis.error_reply('ERR invalid leaseMs: ' .. tostring(ARGV[5]))
+  end
   local event, from = '', ''
   if s.state == 'closed' then
-    if dirty then save(s) end
-    return { repaired, s.epoch }
+    if dirty then persist(s) end
+    return { repaired, s.epoch, s.incarnation or '' }
   end
   if s.state == 'open' then
     local untilMs = nil
     if not s.forced and s.openedAt ~= NULL then untilMs = s.openedAt + s.timeoutSeconds * 1000 end
     if not untilMs then
-      if dirty then save(s) end
-      return { repaired, 0, 'open', 0, s.epoch, -1, -1, -1, '', '', encode(s) }
+      if dirty then persist(s) end
+      return { repaired, 0, 'open', 0, s.epoch, -1, -1, -1, '', '', encode(s), s.incarnation or '' }
     end
     if now < untilMs then
-      if dirty then save(s) end
-      return { repaired, 0, 'open', 0, s.epoch, -1, untilMs - now, -1, '', '', encode(s) }
+      if dirty then persist(s) end
+      return { repaired, 0, 'open', 0, s.epoch, -1, untilMs - now, -1, '', '', encode(s), s.incarnation or '' }
     end
     moveTo(s, 'half-open')
     event, from, dirty = 'half-opened', 'open', true
@@ -263,25 +309,36 @@ if op == 'acquire' then
     end
     local retry = 1000
     if earliest then retry = math.max(1, earliest - now) end
-    local json = encode(s)
-    if dirty then redis.call('SET', key, json, 'EX', ttl) end
-    return { repaired, 0, 'half-open', 0, s.epoch, -1, retry, -1, event, from, json }
+    local json
+    if dirty then json = persist(s) else json = encode(s) end
+    return { repaired, 0, 'half-open', 0, s.epoch, -1, retry, -1, event, from, json, s.incarnation or '' }
   end
   local probeId = s.halfOpen.nextProbeId
   local leaseExpiresAt = now + leaseMs
   s.halfOpen.attempts = s.halfOpen.attempts + 1
   s.halfOpen.nextProbeId = probeId + 1
   s.halfOpen.leases[tostring(probeId)] = leaseExpiresAt
-  local json = encode(s)
-  redis.call('SET', key, json, 'EX', ttl)
+  local json = persist(s)
   if event == '' then json = '' end
-  return { repaired, 1, 'half-open', 1, s.epoch, probeId, -1, leaseExpiresAt, event, from, json }
+  return { repaired, 1, 'half-open', 1, s.epoch, probeId, -1, leaseExpiresAt, event, from, json, s.incarnation }
 end
 
 if op == 'record' then
   local epoch = tonumber(ARGV[5])
   local probeId = tonumber(ARGV[6])
   local outcome = ARGV[7]
+  local pinc = ARGV[8]
+  local leaseAt = tonumber(ARGV[9])
+  -- A permit from a history this key no longer holds: the key is gone, or an older value of the
+  -- same incarnation was put back (the permit's epoch is ahead). The state starts a new
+  -- incarnation, so that no other permit of the lost history can match it later.
+  local lost = ''
+  if pinc ~= '' and missing then
+    lost = 'key missing'
+  elseif pinc ~= '' and pinc == s.incarnation and epoch > s.epoch then
+    lost = 'older value restored'
+    s.incarnation = nonce
+  end
   if outcome == 'success' then
     s.stats.totalSuccesses = s.stats.totalSuccesses + 1
   elseif outcome == 'failure' then
@@ -291,14 +348,14 @@ if op == 'record' then
   -- Saves, and replies; the state's JSON only with a transition.
   local function finish(counted, event, from)
     if event == '' then
-      save(s)
-      return { repaired, counted, s.state }
+      persist(s)
+      if lost == '' then return { repaired, counted, s.state } end
+      return { repaired, counted, s.state, '', '', '', lost }
     end
-    local json = encode(s)
-    redis.call('SET', key, json, 'EX', ttl)
-    return { repaired, counted, s.state, event, from, json }
+    local json = persist(s)
+    return { repaired, counted, s.state, event, from, json, lost }
   end
-  if epoch ~= s.epoch then return finish(0, '') end
+  if epoch ~= s.epoch or (pinc ~= '' and pinc ~= s.incarnation) then return finish(0, '') end
   if s.state == 'closed' then
     if outcome == 'ignored' then return finish(0, '') end
     if outcome == 'success' then
@@ -315,7 +372,8 @@ if op == 'record' then
   end
   if s.state ~= 'half-open' or probeId < 0 then return finish(0, '') end
   local id = tostring(probeId)
-  if not s.halfOpen.leases[id] then return finish(0, '') end
+  -- The lease must be this permit's own: after a restore, a new probe can hold the same id.
+  if not s.halfOpen.leases[id] or (leaseAt >= 0 and s.halfOpen.leases[id] ~= leaseAt) then return finish(0, '') end
   s.halfOpen.leases[id] = nil
   if outcome == 'ignored' then
     s.halfOpen.attempts = s.halfOpen.attempts - 1
@@ -369,8 +427,7 @@ if op == 'command' then
   else
     return redis.error_reply('unknown breaker command: ' .. tostring(cmd))
   end
-  local json = encode(s)
-  redis.call('SET', key, json, 'EX', ttl)
+  local json = persist(s)
   return { repaired, event, from, json }
 end
 
@@ -378,12 +435,11 @@ if op == 'merge' then
   -- totals counted by an in-process fallback while Redis was unreachable
   s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(ARGV[5])
   s.stats.totalFailures = s.stats.totalFailures + tonumber(ARGV[6])
-  save(s)
-  return { repaired, encode(s) }
+  return { repaired, persist(s) }
 end
 
 if op == 'load' then
-  if dirty then save(s) end
+  if dirty then return { repaired, persist(s) } end
   return { repaired, encode(s) }
 end
 

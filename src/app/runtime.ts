@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { ConfigError } from '../config/load';
 import type { AppConfig } from '../config/schema';
-import type { Logger } from '../log/logger';
+import type { Logger } from '..';
 
 /** `host:port` → `ip:port` (the SDK binds socket addresses only, not host names). */
 export async function resolveBindAddress(address: string): Promise<string> {

@@ -1,0 +1,10 @@
+/**
+ * `temporal-circuit-breaker/client`: operators' commands for your own tooling. Every command goes
+ * through the breaker's workflow (`circuit-breaker:{name}`), so it lands in its audit history.
+ */
+export { BreakerClient, type BreakerClientOptions } from './client/breaker-client';
+export { UnknownBreakerError, isUnknownBreakerError } from './breaker/errors';
+export { BREAKER_STATE_ATTRIBUTE, BREAKER_WORKFLOW_TYPE, breakerWorkflowId } from './temporal/names';
+export type { AuditEntry } from '../workflows/circuit-breaker';
+export type { BreakerStatus } from './breaker/status';
+export type { BreakerCommand } from './breaker/permit';

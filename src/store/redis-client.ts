@@ -1,0 +1,15 @@
+/**
+ * What the Redis store needs of a client: the commands it sends and the connection status it
+ * watches. Structural, so that an ioredis 5 or 6 `Redis` or `Cluster` of the user's own install
+ * fits (the library does not bundle ioredis: it is a peer dependency).
+ */
+export interface RedisClientLike {
+  /** ioredis's connection status: 'ready' when commands are served. */
+  readonly status: string;
+  evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  get(key: string): Promise<string | null>;
+  ping(): Promise<string>;
+  once(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}

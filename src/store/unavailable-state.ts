@@ -1,0 +1,12 @@
+import type { BreakerConfig } from '../breaker/config';
+import { initialState, type BreakerState } from '../breaker/state';
+
+/**
+ * The state a store reports while it cannot reach the shared state and rejects every call (the
+ * `reject` policy): the last state it saw (fresh statistics when it saw none with them), marked
+ * so that the status says the store is unavailable and the circuit open, never closed. Never stored.
+ */
+export function unavailableState(cfg: BreakerConfig, seen: BreakerState | 'closed' | undefined): BreakerState {
+  const base = seen === undefined || seen === 'closed' ? initialState(cfg) : seen;
+  return { ...base, storeUnavailable: { lastSeen: seen === undefined ? null : seen === 'closed' ? 'closed' : seen.state } };
+}
