@@ -124,6 +124,12 @@ describe('seed scenarios through Temporal', () => {
     expect(probes).toBeGreaterThanOrEqual(2);
     expect(probes).toBeLessThanOrEqual(3);
     expect(await transitions()).toContain('recovered: half-open → closed (timeout 300s)');
+    // The breaker workflow's probe activity carries a summary for the Temporal UI.
+    const events = (await breakerHandle().fetchHistory()).events ?? [];
+    const probeTasks = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'probeBreaker');
+    expect(probeTasks.length).toBeGreaterThanOrEqual(1);
+    const summary = probeTasks[0].userMetadata?.summary;
+    expect(summary?.data && Buffer.from(summary.data).toString('utf8')).toBe(JSON.stringify("recovery probe of 'moralis'"));
   });
 
   it('5. exponential backoff across failed recoveries: 450, 675, 1012, 1518, 2277, 3415, 3600, 3600', async () => {
