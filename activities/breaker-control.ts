@@ -2,6 +2,8 @@
  * Activities the breaker workflows run: operator commands applied to the shared store (so every
  * worker sees them at once), the exact status, and the probe that drives recovery without traffic.
  */
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BreakerConfig } from '../src/breaker/config';
@@ -18,6 +20,9 @@ export interface BreakerSnapshot {
   status: BreakerStatus;
   /** Exact end of the open period (ms), null unless open and not forced. */
   openUntilMs: number | null;
+  /** The epoch and incarnation of the state read: the breaker workflow orders transitions by them. */
+  epoch?: number;
+  incarnation?: string;
 }
 
 export interface ProbeResult extends BreakerSnapshot {
@@ -58,18 +63,32 @@ function probeOf(probes: BreakerControlDeps['probes'], name: string): (() => Pro
   return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
 }
 
+/** The worker's identity as Temporal knows it (the activity context's client carries it), else the SDK's default form. */
+function workerIdentity(): string {
+  try {
+    const identity = (Context.current().client as { options?: { identity?: unknown } } | undefined)?.options?.identity;
+    if (typeof identity === 'string' && identity !== '') return identity;
+  } catch {
+    // outside an activity, or no client
+  }
+  return `${process.pid}@${hostname()}`;
+}
+
 export function createBreakerControlActivities(deps: BreakerControlDeps): BreakerControlActivities {
   const classify = deps.classifyError ?? defaultClassifyError;
   const configFor = (name: unknown): BreakerConfig => {
     const cfg = typeof name === 'string' ? deps.breakers.get(name) : undefined;
     if (!cfg) {
-      throw ApplicationFailure.nonRetryable(`unknown breaker '${String(name)}' (configured: ${[...deps.breakers.keys()].join(', ')})`, 'UnknownBreaker');
+      const shown = String(name).length > 80 ? `${String(name).slice(0, 80)}…` : String(name);
+      throw ApplicationFailure.nonRetryable(`unknown breaker '${shown}' (configured: ${[...deps.breakers.keys()].join(', ')})`, 'UnknownBreaker');
     }
     return cfg;
   };
   const snapshot = (cfg: BreakerConfig, state: BreakerState, now: number): BreakerSnapshot => ({
     status: toStatus(cfg, state, now),
     openUntilMs: openUntil(state),
+    epoch: state.epoch,
+    ...(state.incarnation === undefined ? {} : { incarnation: state.incarnation }),
   });
 
   return {
@@ -113,12 +132,14 @@ export function createBreakerControlActivities(deps: BreakerControlDeps): Breake
       }
       if (reply.result.probe) metrics.probe();
       let outcome: Outcome = 'success';
+      const started = performance.now();
       try {
         await probe();
       } catch (e) {
         outcome = classify(e);
       }
-      const recorded = await deps.store.record(cfg, reply.result.permit, outcome, now());
+      // A probe's outcome moves no window (half-open is shared by every mode), but it carries its duration like any call.
+      const recorded = await deps.store.record(cfg, reply.result.permit, outcome, now(), { durationMs: performance.now() - started, worker: workerIdentity() });
       if (recorded.transition) transitions.push(recorded.transition);
       metrics.outcome(outcome, recorded.result.state);
       if (recorded.transition) metrics.transition(recorded.transition);

@@ -15,6 +15,7 @@ import { Histogram } from './histogram';
 export type ScenarioKind =
   | 'memory' // acquire + recordSuccess, memory store
   | 'redis' // acquire + recordSuccess, Redis store (2 Redis round trips)
+  | 'redis-rate' // the same in a rate mode (time-window, 60 s), the call's duration recorded: 2 round trips too
   | 'incr' // raw ioredis INCR (1 round trip)
   | 'script-floor' // a GET, then a script that only reads and rewrites the key (2 round trips, no breaker code)
   | 'execute-memory' // our execute(noop), memory store
@@ -44,6 +45,8 @@ export interface ScenarioResult {
 }
 
 export const BENCH_PREFIX = 'bench:cb_state:';
+/** The rate mode the 'redis-rate' rows measure: a 60 s time window (20 buckets of 3 s), the durations recorded for slow calls. */
+export const BENCH_RATE_CONFIG = { mode: 'time-window', windowSize: 60, minimumNumberOfCalls: 100, failureRateThreshold: 50, slowCallDurationMs: 60_000, slowCallRateThreshold: 100 } as const;
 const FLOOR_SCRIPT = "local v = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], v, 'EX', ARGV[3]) return 1";
 const FLOOR_VALUE = JSON.stringify({
   v: 1, state: 'closed', forced: false, epoch: 0, failureCount: 0, consecutiveSuccesses: 0, lastFailureTime: null,
@@ -69,13 +72,32 @@ async function prepare(spec: ScenarioSpec): Promise<Prepared> {
   };
   switch (spec.kind) {
     case 'memory':
-    case 'redis': {
-      const redis = spec.kind === 'redis' ? await connect() : undefined;
+    case 'redis':
+    case 'redis-rate': {
+      const redis = spec.kind !== 'memory' ? await connect() : undefined;
       let fallbackEvents = 0;
       // A generous bound: these rows measure the Redis path, not the outage policy. A call that
       // still times out is counted, and the row is reported as not valid.
       const logger = { ...silentLogger, error: (msg: string) => void (/unreachable/.test(msg) && (fallbackEvents += 1)) };
       const store = redis ? new RedisBreakerStore({ redis, keyPrefix: BENCH_PREFIX, timeoutMs: 5_000, logger }) : new MemoryBreakerStore();
+      if (spec.kind === 'redis-rate') {
+        const rated = new CircuitBreaker({ ...cfg, ...BENCH_RATE_CONFIG }, store);
+        return {
+          // What the interceptor does in a rate mode: the attempt's duration on a monotonic clock, recorded with its outcome.
+          op: async () => {
+            const now = Date.now();
+            const d = await rated.acquire(now);
+            if (!d.allowed) throw new Error(`bench breaker rejected a call: ${JSON.stringify(d)}`);
+            const started = performance.now();
+            await rated.recordSuccess(d.permit, now, { durationMs: performance.now() - started });
+          },
+          close: async () => {
+            if (store instanceof RedisBreakerStore) await store.close();
+            await redis?.quit();
+          },
+          fallbackEvents: () => fallbackEvents,
+        };
+      }
       const breaker = new CircuitBreaker(cfg, store);
       return {
         op: async () => {

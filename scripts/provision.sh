@@ -7,7 +7,8 @@
 #     wrapped in an executable launcher and given a class-data-sharing archive so it answers
 #     on its port well inside the 5 s the SDK allows;
 #   - redis-server from Debian when it is missing;
-#   - chromium from Debian when it is missing (the Web UI browser test drives it via playwright-core).
+#   - chromium from Debian when it is missing (the Web UI browser test drives it via playwright-core);
+#   - nginx, redis-sentinel and openssl from Debian when missing (the TLS, ACL and Sentinel tests).
 #
 # Idempotent: everything is cached under ${XDG_CACHE_HOME:-$HOME/.cache}/temporal-circuit-breaker
 # (override with TCB_CACHE_DIR) and a second run only checks the cache. It writes env.sh there,
@@ -89,6 +90,24 @@ else
   [ -x /usr/bin/chromium ] || die "/usr/bin/chromium still missing after apt-get install chromium"
   log "chromium: installed from Debian [$(since "$step")]"
 fi
+
+# nginx, redis-sentinel, openssl (Debian): the secured-server tests (a TLS-terminating gRPC proxy in
+# front of the dev server, Redis with TLS and an ACL user, a Sentinel group, test certificates).
+for pkg in nginx:nginx redis-sentinel:redis-sentinel openssl:openssl; do
+  bin="${pkg%%:*}"; deb="${pkg##*:}"
+  step=$(now_ms)
+  if have "$bin" || [ -x "/usr/sbin/$bin" ]; then
+    log "$bin: present ($(command -v "$bin" || echo "/usr/sbin/$bin")), nothing to do [$(since "$step")]"
+  else
+    apt_install "$deb"
+    have "$bin" || [ -x "/usr/sbin/$bin" ] || die "$bin still missing after apt-get install $deb"
+    # Debian starts the packaged services: the tests start their own, on free ports.
+    if [ "$deb" = nginx ] || [ "$deb" = redis-sentinel ]; then
+      "${SUDO[@]}" systemctl disable --now "$deb" >/dev/null 2>&1 || "${SUDO[@]}" service "$deb" stop >/dev/null 2>&1 || true
+    fi
+    log "$bin: installed from Debian [$(since "$step")]"
+  fi
+done
 
 # --------------------------------------------------------------------------------------------
 # 2. Temporal CLI (dev server + Web UI) from the Go module proxy

@@ -1,6 +1,7 @@
 import { parseBreakerConfig, type BreakerConfig, type BreakerConfigInput } from './breaker/config';
 import { CircuitOpenError } from './breaker/errors';
-import type { BreakerCommand, Outcome, Permit } from './breaker/permit';
+import { performance } from 'node:perf_hooks';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from './breaker/permit';
 import { toStatus, type BreakerStatus } from './breaker/status';
 import type { Decision, RecordResult, Transition } from './breaker/transitions';
 import { MemoryBreakerStore } from './store/memory-store';
@@ -15,6 +16,8 @@ export interface CircuitBreakerOptions {
   isFailure?: (error: unknown) => boolean;
   /** Called after every state transition, in the caller's flow; errors it throws are ignored. */
   onTransition?: (transition: Transition) => void;
+  /** This process's identity among the breaker's callers (the quorum of a rate mode counts distinct ones). Default: none given. */
+  worker?: string;
 }
 
 /** A breaker over a store: the memory store for one process, the Redis store for a fleet. */
@@ -24,6 +27,7 @@ export class CircuitBreaker {
   private readonly probeLeaseMs: number;
   private readonly isFailure: (error: unknown) => boolean;
   private readonly onTransition?: (t: Transition) => void;
+  private readonly worker?: string;
 
   constructor(
     config: BreakerConfigInput | BreakerConfig,
@@ -35,6 +39,7 @@ export class CircuitBreaker {
     this.probeLeaseMs = options.probeLeaseMs ?? 60_000;
     this.isFailure = options.isFailure ?? (() => true);
     this.onTransition = options.onTransition;
+    this.worker = options.worker;
   }
 
   get name(): string {
@@ -67,19 +72,21 @@ export class CircuitBreaker {
     return { decision: reply.result, status: state ? toStatus(this.config, state, now) : null, transition: reply.transition };
   }
 
-  recordSuccess(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
-    return this.recordOutcome(permit, 'success', now);
+  recordSuccess(permit: Permit, now: number = this.clock(), details?: OutcomeDetails): Promise<RecordResult> {
+    return this.recordOutcome(permit, 'success', now, details);
   }
 
-  recordFailure(permit: Permit, now: number = this.clock()): Promise<RecordResult> {
-    return this.recordOutcome(permit, 'failure', now);
+  recordFailure(permit: Permit, now: number = this.clock(), details?: OutcomeDetails): Promise<RecordResult> {
+    return this.recordOutcome(permit, 'failure', now, details);
   }
 
-  async recordOutcome(permit: Permit, outcome: Outcome, now: number = this.clock()): Promise<RecordResult> {
+  /** `details`: the call's duration (the rate modes' slow calls) and worker (default: the `worker` option). */
+  async recordOutcome(permit: Permit, outcome: Outcome, now: number = this.clock(), details?: OutcomeDetails): Promise<RecordResult> {
     if (permit.breaker !== this.name) {
       throw new Error(`permit belongs to breaker '${permit.breaker}', not '${this.name}'`);
     }
-    return this.notify(await this.store.record(this.config, permit, outcome, now)).result;
+    const d = this.worker !== undefined && details?.worker === undefined ? { ...details, worker: this.worker } : details;
+    return this.notify(await this.store.record(this.config, permit, outcome, now, d)).result;
   }
 
   async forceOpen(now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
@@ -114,13 +121,16 @@ export class CircuitBreaker {
       throw new CircuitOpenError(toStatus(this.config, state, now), decision.retryAfterMs);
     }
     let value: T;
+    // The attempt's duration (for slow calls), on a monotonic clock: only when the mode reads it.
+    const started = this.config.mode === 'consecutive' ? undefined : performance.now();
+    const details = (): OutcomeDetails | undefined => (started === undefined ? undefined : { durationMs: performance.now() - started });
     try {
       value = await fn();
     } catch (error) {
-      await this.recordOutcome(decision.permit, this.isFailure(error) ? 'failure' : 'ignored');
+      await this.recordOutcome(decision.permit, this.isFailure(error) ? 'failure' : 'ignored', this.clock(), details());
       throw error;
     }
-    await this.recordOutcome(decision.permit, 'success');
+    await this.recordOutcome(decision.permit, 'success', this.clock(), details());
     return value;
   }
 }

@@ -7,7 +7,14 @@
 export { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 export {
   BREAKER_NAME_PATTERN,
+  MAX_BREAKER_NAME_LENGTH,
   MAX_OPEN_PERIOD_SECONDS,
+  MAX_COUNT_WINDOW_CALLS,
+  MAX_TIME_WINDOW_SECONDS,
+  MAX_FAILING_WORKERS,
+  OPENING_MODES,
+  type OpeningMode,
+  breakerNameProblem,
   breakerConfigObject,
   breakerConfigSchema,
   parseBreakerConfig,
@@ -25,7 +32,9 @@ export {
 } from './breaker/errors';
 export type { BreakerStatus } from './breaker/status';
 export type { BreakerState, BreakerStatistics, CircuitStateName } from './breaker/state';
-export type { BreakerCommand, Outcome, Permit } from './breaker/permit';
+export type { BreakerCommand, Outcome, OutcomeDetails, Permit } from './breaker/permit';
+export type { OpeningRule } from './breaker/opening-rule';
+export type { CountWindow, SlidingWindow, TimeWindow } from './breaker/window';
 export type { Decision, RecordResult, Transition, TransitionEvent } from './breaker/transitions';
 export type { BreakerStore, StoreReply } from './store/store';
 export { MemoryBreakerStore } from './store/memory-store';

@@ -58,10 +58,29 @@ export interface CircuitBreakerWorkflowInput {
   refreshSeconds?: number;
   /** While every half-open slot is taken, how often to look again (ms, default 5000). */
   halfOpenRecheckMs?: number;
+  /** Carried across continue-as-new: command signals not applied yet. */
+  pending?: { command: BreakerCommand; reason?: string }[];
+  /** Carried across continue-as-new: a transition asked for a refresh not made yet. */
+  refresh?: boolean;
 }
 
 const COMMANDS: readonly BreakerCommand[] = ['forceOpen', 'forceClose', 'reset'];
+const AUDIT_KINDS: readonly AuditEntry['kind'][] = ['command', 'transition', 'probe', 'rejected-input'];
+const TRANSITION_EVENTS: readonly string[] = ['opened', 'half-opened', 'recovered', 'reopened', 'forced-open', 'forced-closed', 'reset'];
+const STATES: readonly string[] = ['closed', 'open', 'half-open'];
+/** INCARNATION_PATTERN of src/breaker/state.ts (not imported: that module brings zod into the bundle). */
+const INCARNATION = /^[A-Za-z0-9_-]{1,64}$/;
 const AUDIT_KEPT = 200;
+/** Audit entries carried into continue-as-new. */
+const AUDIT_CARRIED = 50;
+/** Longest reason kept with a command: BreakerClient's MAX_REASON_LENGTH. The update refuses a longer one; a signal keeps its first 500 characters. */
+const MAX_REASON = 500;
+/** Longest audit entry (characters). */
+const MAX_DETAIL = 1000;
+/** Most commands waiting to be applied: a signal past it is dropped (and audited), an update refused. */
+const MAX_PENDING = 100;
+/** The fewest history events a run may hold before continuing as new (below it a run could not make progress). */
+const MIN_EVENTS = 20;
 
 const CONTROL_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
@@ -81,37 +100,76 @@ function currentDetails(s: BreakerStatus, lastTransition: string | null): string
   ].join('\n\n');
 }
 
-function describeReason(args: unknown): { reason?: string; problem?: string } {
-  if (args === undefined || args === null) return {};
-  if (typeof args !== 'object' || Array.isArray(args)) return { problem: `expected { reason?: string }, got ${JSON.stringify(args)}` };
-  const reason = (args as { reason?: unknown }).reason;
-  if (reason === undefined) return {};
-  if (typeof reason !== 'string') return { problem: `reason must be a string, got ${JSON.stringify(reason)}` };
-  return { reason: reason.slice(0, 500) };
+const clip = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+function json(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return undefined;
+  }
 }
 
-function validTransition(t: unknown): t is Transition {
+/** An unexpected value, described in a few words: a small one as its JSON, a large one by its type and size (never copied whole). */
+function summarize(v: unknown): string {
+  if (typeof v === 'string') return v.length <= 100 ? JSON.stringify(v) : `a string of ${v.length} characters`;
+  if (typeof v !== 'object' || v === null) return clip(String(v), 100);
+  const j = json(v);
+  if (j !== undefined && j.length <= 200) return j;
+  if (Array.isArray(v)) return `an array of ${v.length} items`;
+  const keys = Object.keys(v);
+  return `an object with ${keys.length} keys (${keys.slice(0, 5).map((k) => clip(k, 40)).join(', ')}${keys.length > 5 ? ', …' : ''})`;
+}
+
+function describeReason(args: unknown): { reason?: string; problem?: string } {
+  if (args === undefined || args === null) return {};
+  if (typeof args !== 'object' || Array.isArray(args)) return { problem: `expected { reason?: string }, got ${summarize(args)}` };
+  const reason = (args as { reason?: unknown }).reason;
+  if (reason === undefined) return {};
+  if (typeof reason !== 'string') return { problem: `reason must be a string, got ${summarize(reason)}` };
+  return { reason: reason.slice(0, MAX_REASON) };
+}
+
+/** A transition as the stores report it; `epoch` and `incarnation` may be missing (a worker of an older version). */
+function validTransition(t: unknown): t is Omit<Transition, 'epoch'> & { epoch?: number } {
   const x = t as Partial<Transition> | null;
   return (
-    typeof x === 'object' && x !== null && typeof x.event === 'string' && typeof x.at === 'number' &&
-    typeof x.timeoutSeconds === 'number' && ['closed', 'open', 'half-open'].includes(x.to as string)
+    typeof x === 'object' && x !== null && TRANSITION_EVENTS.includes(x.event as string) && typeof x.at === 'number' &&
+    Number.isFinite(x.timeoutSeconds) && STATES.includes(x.from as string) && STATES.includes(x.to as string) &&
+    (x.epoch === undefined || (Number.isSafeInteger(x.epoch) && x.epoch >= 0)) &&
+    (x.incarnation === undefined || (typeof x.incarnation === 'string' && INCARNATION.test(x.incarnation)))
   );
+}
+
+/** An audit entry carried in (continue-as-new, or a start input): bounded, or dropped when malformed. */
+function carriedEntry(e: unknown): AuditEntry[] {
+  const x = e as Partial<AuditEntry> | null;
+  if (typeof x !== 'object' || x === null || typeof x.at !== 'number' || !AUDIT_KINDS.includes(x.kind as AuditEntry['kind']) || typeof x.detail !== 'string') return [];
+  return [{ at: x.at, kind: x.kind!, detail: clip(x.detail, MAX_DETAIL) }];
+}
+
+/** A command signal carried across continue-as-new: bounded, or dropped when malformed. */
+function carriedCommand(c: unknown): { command: BreakerCommand; reason?: string }[] {
+  const x = c as { command?: unknown; reason?: unknown } | null;
+  if (typeof x !== 'object' || x === null || !COMMANDS.includes(x.command as BreakerCommand)) return [];
+  return [{ command: x.command as BreakerCommand, ...(typeof x.reason === 'string' && x.reason ? { reason: x.reason.slice(0, MAX_REASON) } : {}) }];
 }
 
 export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput): Promise<void> {
   const { name } = input;
   const { probeBreaker } = proxyActivities<BreakerControlActivities>({ ...CONTROL_ACTIVITY_OPTIONS, summary: `recovery probe of '${name}'` });
   let lastTransition: string | null = null;
-  const maxEvents = input.maxEvents ?? 2000;
+  const maxEvents = Math.max(MIN_EVENTS, input.maxEvents ?? 2000);
   const recheckMs = input.halfOpenRecheckMs ?? 5000;
   const refreshMs = (input.refreshSeconds ?? 300) * 1000;
   let snapshot: BreakerSnapshot | null = input.snapshot ?? null;
-  const audit: AuditEntry[] = [...(input.audit ?? [])];
-  const pending: { command: BreakerCommand; reason?: string; done?: (s: BreakerStatus) => void }[] = [];
-  let refreshWanted = snapshot === null;
-  let lastTransitionAt = 0;
+  const audit: AuditEntry[] = (Array.isArray(input.audit) ? input.audit : []).slice(-AUDIT_CARRIED).flatMap(carriedEntry);
+  type Pending = { command: BreakerCommand; reason?: string; done?: (s: BreakerStatus) => void; fail?: (e: unknown) => void };
+  const pending: Pending[] = (Array.isArray(input.pending) ? input.pending : []).slice(0, MAX_PENDING).flatMap(carriedCommand);
+  let refreshWanted = snapshot === null || input.refresh === true;
 
-  const note = (kind: AuditEntry['kind'], detail: string) => {
+  const note = (kind: AuditEntry['kind'], raw: string) => {
+    const detail = clip(raw, MAX_DETAIL);
     audit.push({ at: Date.now(), kind, detail });
     if (audit.length > AUDIT_KEPT) audit.splice(0, audit.length - AUDIT_KEPT);
     log.info(`breaker ${name}: ${kind}: ${detail}`, { breaker: name });
@@ -145,6 +203,10 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
   ] as const) {
     setHandler(signal, (args?: CommandArgs) => {
       const { reason, problem } = describeReason(args);
+      if (pending.length >= MAX_PENDING) {
+        note('rejected-input', `${command} signal dropped: ${MAX_PENDING} commands are already waiting to be applied`);
+        return;
+      }
       if (problem) note('rejected-input', `${command} signal: ${problem}; the command is applied without a reason`);
       pending.push({ command, reason });
     });
@@ -152,29 +214,34 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
 
   setHandler(transitionSignal, (t: Transition) => {
     if (!validTransition(t)) {
-      note('rejected-input', `malformed transition signal ignored: ${JSON.stringify(t)}`);
+      note('rejected-input', `malformed transition signal ignored: ${summarize(t)}`);
       return;
     }
     lastTransition = `${t.event}: ${t.from} → ${t.to}`;
     note('transition', `${t.event}: ${t.from} → ${t.to} (timeout ${t.timeoutSeconds}s)`);
-    if (t.at >= lastTransitionAt) {
-      lastTransitionAt = t.at;
-      refreshWanted = true;
-    }
+    // Ordered by what the store issued, never by `at` (the reporting worker's clock): refresh
+    // unless the state last read from the store is this one already, or a later one of its history.
+    const known = t.epoch !== undefined && snapshot?.epoch !== undefined && snapshot.incarnation === t.incarnation && t.epoch <= snapshot.epoch;
+    if (!known) refreshWanted = true;
   });
 
   setHandler(
     commandUpdate,
     (args) =>
-      new Promise<BreakerStatus>((resolve) => {
-        pending.push({ command: args.command, reason: args.reason, done: resolve });
+      new Promise<BreakerStatus>((resolve, reject) => {
+        pending.push({ command: args.command, reason: args.reason, done: resolve, fail: reject });
       }),
     {
       validator: (args) => {
         if (typeof args !== 'object' || args === null) throw new Error('command update: expected { command, reason? }');
-        if (!COMMANDS.includes(args.command)) throw new Error(`command update: unknown command '${String(args.command)}' (expected ${COMMANDS.join(', ')})`);
+        if (!COMMANDS.includes(args.command)) throw new Error(`command update: unknown command '${clip(String(args.command), 60)}' (expected ${COMMANDS.join(', ')})`);
         const { problem } = describeReason({ reason: args.reason });
         if (problem) throw new Error(`command update: ${problem}`);
+        // As BreakerClient: a reason past the bound is refused, never cut silently.
+        if (typeof args.reason === 'string' && args.reason.length > MAX_REASON) {
+          throw new Error(`command update: reason is ${args.reason.length} characters long; at most ${MAX_REASON}`);
+        }
+        if (pending.length >= MAX_PENDING) throw new Error(`command update: ${MAX_PENDING} commands are already waiting to be applied; try again shortly`);
       },
     },
   );
@@ -185,6 +252,25 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
   });
 
   const probeDue = () => snapshot?.openUntilMs != null && Date.now() >= snapshot.openUntilMs;
+  const overLimit = () => workflowInfo().historyLength >= maxEvents || workflowInfo().continueAsNewSuggested;
+
+  const runCommand = async (cmd: Pending): Promise<void> => {
+    const label = `${cmd.command}${cmd.reason ? ` (${cmd.reason})` : ''}`;
+    let next: BreakerSnapshot;
+    try {
+      next = await applyBreakerCommand({ name, command: cmd.command, reason: cmd.reason });
+    } catch (e) {
+      if (!cmd.fail) throw e;
+      // An update is answered with the failure; the workflow goes on.
+      note('command', `${label} failed: ${(e as Error).message}`);
+      cmd.fail(e);
+      return;
+    }
+    lastTransition = label;
+    publish(next);
+    note('command', `${label} → ${next.status.state}`);
+    cmd.done?.(next.status);
+  };
 
   for (;;) {
     if (pending.length === 0 && !refreshWanted) {
@@ -195,22 +281,21 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
       if (!woke && !probeDue()) refreshWanted = true;
     }
 
+    // The limit is checked after every command, so that a burst of signals cannot grow this run's
+    // history without bound: what is left goes on in the next run (one command per run at least,
+    // so the work always moves on).
     while (pending.length > 0) {
-      const cmd = pending.shift()!;
-      const next = await applyBreakerCommand({ name, command: cmd.command, reason: cmd.reason });
-      lastTransition = `${cmd.command}${cmd.reason ? ` (${cmd.reason})` : ''}`;
-      publish(next);
-      note('command', `${cmd.command}${cmd.reason ? ` (${cmd.reason})` : ''} → ${next.status.state}`);
-      cmd.done?.(next.status);
+      await runCommand(pending.shift()!);
+      if (overLimit()) break;
     }
 
-    if (refreshWanted) {
+    if (refreshWanted && !overLimit()) {
       refreshWanted = false;
       publish(await readBreakerStatus({ name }));
     }
 
     // Recovery without traffic: once the open period is over, probe until the circuit settles.
-    for (let i = 0; probeDue() && pending.length === 0 && i < 10; i++) {
+    for (let i = 0; probeDue() && pending.length === 0 && !overLimit() && i < 10; i++) {
       const r = await probeBreaker({ name });
       for (const t of r.transitions) {
         lastTransition = `${t.event}: ${t.from} → ${t.to}`;
@@ -227,11 +312,23 @@ export async function circuitBreakerWorkflow(input: CircuitBreakerWorkflowInput)
       if (r.status.state === 'half-open') snapshot = { ...r, openUntilMs: Date.now() };
     }
 
-    if (workflowInfo().historyLength >= maxEvents || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (pending.length === 0) {
-        await continueAsNew<typeof circuitBreakerWorkflow>({ ...input, snapshot, audit: audit.slice(-50) });
+    if (overLimit()) {
+      // Every update is answered in this run. A command update finishes only once its command is
+      // applied, so waiting for the handlers alone would wait forever: apply the waiting updates
+      // (and the signals queued before them, in order), then wait for the other handlers. Command
+      // signals still waiting go on in the next run.
+      for (;;) {
+        while (pending.some((p) => p.done)) await runCommand(pending.shift()!);
+        if (allHandlersFinished()) break;
+        await condition(() => allHandlersFinished() || pending.some((p) => p.done));
       }
+      await continueAsNew<typeof circuitBreakerWorkflow>({
+        ...input,
+        snapshot,
+        audit: audit.slice(-AUDIT_CARRIED),
+        pending: pending.map(({ command, reason }) => ({ command, ...(reason ? { reason } : {}) })),
+        refresh: refreshWanted,
+      });
     }
   }
 }

@@ -4,3 +4,5 @@ export * from './permit';
 export * from './state';
 export * from './status';
 export * from './transitions';
+export * from './opening-rule';
+export * from './window';

@@ -22,4 +22,15 @@ export interface Permit {
 /** `ignored`: the call ended in an error that must not count (the caller's own fault); a probe's slot is freed. */
 export type Outcome = 'success' | 'failure' | 'ignored';
 
+/**
+ * What a caller knows about a finished call beside its outcome. The rate modes read them (a slow
+ * call, the quorum of failing workers); the consecutive mode ignores them.
+ */
+export interface OutcomeDetails {
+  /** How long the attempt ran (ms, from a monotonic clock). Absent: not slow. */
+  durationMs?: number;
+  /** The identity of the worker that made the call (for Temporal: the worker's identity). */
+  worker?: string;
+}
+
 export type BreakerCommand = 'forceOpen' | 'forceClose' | 'reset';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { BreakerConfig } from './config';
+import { windowSchema } from './window';
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open';
 
@@ -26,7 +27,7 @@ export const INCARNATION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * permits carry it so that late outcomes of older calls move no state. `incarnation` names the
  * history: a store gives one to a state it writes fresh (no value before, or a corrupt one), so
  * that a permit issued before the key was deleted or an older value restored never matches.
- * Values written before incarnations have none and still read.
+ * Values written before incarnations have none and still read; so do values without a window.
  */
 export const breakerStateSchema = z.object({
   v: z.literal(1),
@@ -48,6 +49,8 @@ export const breakerStateSchema = z.object({
     leases: z.record(z.string().regex(/^\d+$/), instant),
   }),
   stats: statisticsSchema,
+  /** A rate mode's sliding window, while closed (window.ts). Absent: none (every consecutive-mode state, and values written before the rate modes). */
+  window: windowSchema.optional(),
 }).refine((s) => s.state !== 'open' || s.openedAt !== null, { error: 'openedAt: an open circuit needs its opening time', path: ['openedAt'] });
 
 export type BreakerState = z.infer<typeof breakerStateSchema> & {

@@ -1,6 +1,8 @@
-import type { BreakerConfig } from './config';
+import type { BreakerConfig, OpeningMode } from './config';
+import { openingRule } from './opening-rule';
 import type { BreakerState, CircuitStateName } from './state';
 import { openUntil } from './transitions';
+import { failureRate, slowCallRate } from './window';
 
 /** The wire format of `get_status()`: the seed's keys exactly, plus a few extras. */
 export interface BreakerStatus {
@@ -34,6 +36,16 @@ export interface BreakerStatus {
   open_until: string | null;
   base_timeout_seconds: number;
   probes_in_flight: number;
+  /** Rate modes only (absent in the consecutive mode, whose status keys are the seed's): how the circuit decides to open. */
+  mode?: OpeningMode;
+  /** Rate modes: percent of the window's calls that failed (0 with no calls; 0 while not closed: the window restarts on close). */
+  failure_rate?: number;
+  /** Rate modes: percent of the window's calls that were slow (≥ slowCallDurationMs), failed or not. */
+  slow_call_rate?: number;
+  /** Rate modes: the calls the window holds now. */
+  window_calls?: number;
+  /** Rate modes with a quorum (minFailingWorkers > 1): distinct workers with a failing or slow call in the window. */
+  failing_workers?: number;
   /** Present (true) only while the store cannot reach the shared state and rejects every call. */
   store_unavailable?: true;
   /** With store_unavailable: the state this worker last saw in the shared store (null: none). */
@@ -89,6 +101,14 @@ export function toStatus(cfg: BreakerConfig, s: BreakerState, now: number): Brea
     base_timeout_seconds: cfg.timeoutSeconds,
     probes_in_flight: Object.keys(s.halfOpen.leases).length,
   };
+  const figures = openingRule(cfg).figures(cfg, s, now);
+  if (figures !== null) {
+    status.mode = cfg.mode;
+    status.failure_rate = round3(failureRate(figures));
+    status.slow_call_rate = round3(slowCallRate(figures));
+    status.window_calls = figures.calls;
+    if (cfg.minFailingWorkers > 1) status.failing_workers = figures.failingWorkers;
+  }
   if (s.storeUnavailable) {
     status.store_unavailable = true;
     status.last_seen_state = s.storeUnavailable.lastSeen;

@@ -1,9 +1,11 @@
 import type { BreakerConfig } from './config';
-import type { BreakerCommand, Outcome, Permit } from './permit';
+import { openingRule } from './opening-rule';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from './permit';
 import { emptyHalfOpen, type BreakerState, type CircuitStateName } from './state';
+import { isSlow, workerKey } from './window';
 
 export type TransitionEvent =
-  | 'opened' // closed → open (failure threshold reached)
+  | 'opened' // closed → open (the mode's opening rule: failure threshold, or a rate over the window)
   | 'half-opened' // open → half-open (timeout elapsed, first probe admitted)
   | 'recovered' // half-open → closed
   | 'reopened' // half-open → open (probe failed, timeout backed off)
@@ -19,6 +21,12 @@ export interface Transition {
   at: number;
   /** The open period after this transition (seconds), when it leads to open. */
   timeoutSeconds: number;
+  /**
+   * The epoch (and incarnation) of the state this transition led to, as the store issued them:
+   * what orders transitions (`at` is a worker's clock, and workers' clocks differ).
+   */
+  epoch: number;
+  incarnation?: string;
 }
 
 export type Decision =
@@ -36,10 +44,12 @@ export const openUntil = (s: BreakerState): number | null =>
   s.state === 'open' && !s.forced && s.openedAt !== null ? s.openedAt + s.timeoutSeconds * 1000 : null;
 
 function transition(cfg: BreakerConfig, from: BreakerState, to: BreakerState, event: TransitionEvent, at: number): Transition {
-  return { breaker: cfg.collectorName, event, from: from.state, to: to.state, at, timeoutSeconds: to.timeoutSeconds };
+  const t: Transition = { breaker: cfg.collectorName, event, from: from.state, to: to.state, at, timeoutSeconds: to.timeoutSeconds, epoch: to.epoch };
+  if (to.incarnation !== undefined) t.incarnation = to.incarnation;
+  return t;
 }
 
-/** Every change of state goes through here: it stamps the change and starts a new epoch. */
+/** Every change of state goes through here: it stamps the change, starts a new epoch and drops the window (a closed circuit's). */
 function moveTo(s: BreakerState, to: CircuitStateName, now: number): BreakerState {
   const leavingOpen = s.state === 'open' && to !== 'open';
   const enteringOpen = s.state !== 'open' && to === 'open';
@@ -58,6 +68,7 @@ function moveTo(s: BreakerState, to: CircuitStateName, now: number): BreakerStat
     openedAt: enteringOpen ? now : to === 'open' ? s.openedAt : null,
     halfOpen: emptyHalfOpen(),
     stats,
+    window: undefined,
   };
 }
 
@@ -165,8 +176,12 @@ const issuedIn = (s: BreakerState, permit: RecordedPermit): boolean =>
 
 export type RecordedPermit = Pick<Permit, 'epoch' | 'probeId'> & Partial<Pick<Permit, 'incarnation' | 'leaseExpiresAt'>>;
 
-export function record(cfg: BreakerConfig, s0: BreakerState, permit: RecordedPermit, outcome: Outcome, now: number): Step<RecordResult> {
-  if (outcome === 'success' && s0.state === 'closed' && issuedIn(s0, permit)) {
+/**
+ * An outcome. `details` (a duration, a worker) matter to the rate modes only: a closed circuit's
+ * counted outcome goes through the mode's opening rule (opening-rule.ts), everything else is shared.
+ */
+export function record(cfg: BreakerConfig, s0: BreakerState, permit: RecordedPermit, outcome: Outcome, now: number, details?: OutcomeDetails): Step<RecordResult> {
+  if (outcome === 'success' && s0.state === 'closed' && cfg.mode === 'consecutive' && issuedIn(s0, permit)) {
     return { state: closedSuccess(s0), result: COUNTED_CLOSED, transition: null };
   }
   const stats = { ...s0.stats };
@@ -178,12 +193,13 @@ export function record(cfg: BreakerConfig, s0: BreakerState, permit: RecordedPer
 
   if (s.state === 'closed') {
     if (outcome === 'ignored') return stale();
-    if (outcome === 'success') {
-      s = { ...s, failureCount: 0, consecutiveSuccesses: s.consecutiveSuccesses + 1 };
-      return { state: s, result: { counted: true, state: 'closed' }, transition: null };
-    }
-    s = { ...s, failureCount: s.failureCount + 1, consecutiveSuccesses: 0, lastFailureTime: now };
-    if (s.failureCount < cfg.failureThreshold) return { state: s, result: { counted: true, state: 'closed' }, transition: null };
+    s =
+      outcome === 'success'
+        ? { ...s, failureCount: 0, consecutiveSuccesses: s.consecutiveSuccesses + 1 }
+        : { ...s, failureCount: s.failureCount + 1, consecutiveSuccesses: 0, lastFailureTime: now };
+    const verdict = openingRule(cfg).record(cfg, s, { outcome, slow: isSlow(cfg, details?.durationMs), worker: cfg.minFailingWorkers > 1 ? workerKey(details?.worker) : '', now });
+    s = { ...s, window: verdict.window };
+    if (!verdict.open) return { state: s, result: { counted: true, state: 'closed' }, transition: null };
     const opened = moveTo(s, 'open', now);
     return { state: opened, result: { counted: true, state: 'open' }, transition: transition(cfg, s, opened, 'opened', now) };
   }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { BreakerCommand } from '..';
+import { MAX_REASON_LENGTH } from '../client';
 import { loadConfig } from '../config/load';
 import { breakerClient, checkBreakerName, statusTable, withBreakers } from './breaker-commands';
 import { CliError, connectClient } from './temporal-client';
@@ -10,7 +11,7 @@ const program = new Command('temporal-breaker')
   .description('A circuit breaker for Temporal activities, shared by a whole worker fleet through Redis')
   // A usage error is one line naming the problem (commander's suggestion folded in), not the help.
   .configureOutput({
-    outputError: (str, write) => write(`temporal-breaker: ${str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`),
+    outputError: (str, write) => write(`temporal-breaker: ${shortenArgument(str.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} (see --help)\n`),
   })
   .exitOverride();
 
@@ -53,6 +54,8 @@ for (const [verb, command, description] of commands) {
     .argument('<name>', 'breaker name')
     .option('--reason <text>', 'why (kept in the breaker workflow history)', (v: string) => {
       if (!v.trim()) throw new InvalidArgumentError('reason must not be empty');
+      // The breaker workflow keeps no more (nor does BreakerClient send more): refuse, never cut silently.
+      if (v.length > MAX_REASON_LENGTH) throw new InvalidArgumentError(`--reason is ${v.length} characters long; at most ${MAX_REASON_LENGTH} characters`);
       return v;
     })
     .option('--json', 'print the new status JSON')
@@ -96,6 +99,11 @@ program
   .action(async (opts: { duration?: number; scenario: string; ui: boolean; plain?: boolean }) => {
     await runDemo(opts);
   });
+
+/** Commander echoes a rejected argument whole: keep the line short when it is long (a 1 MB --reason). */
+function shortenArgument(message: string): string {
+  return message.replace(/(argument ')([^]{40})[^]{20,}?(' is invalid)/, '$1$2…$3');
+}
 
 function positive(v: string, flag: string): number {
   const n = Number(v);

@@ -1,23 +1,18 @@
-import { NativeConnection } from '@temporalio/worker';
 import { defaultLogger } from '..';
 import { installWorkerRuntime } from '../app/runtime';
 import { createStores } from '../app/stores';
 import { createAppWorker } from '../app/worker';
 import type { AppConfig } from '../config/schema';
-import { CliError } from './temporal-client';
+import { connectNative, temporalSettings } from './temporal-client';
 
 export async function runWorker(config: AppConfig): Promise<void> {
   const logger = defaultLogger;
   await installWorkerRuntime(config, logger); // first: the SDK Runtime (metrics exporter) exists once per process
-  const address = config.temporal.address;
-  let connection: NativeConnection;
-  try {
-    connection = await NativeConnection.connect({ address });
-  } catch (e) {
-    throw new CliError(`cannot reach Temporal at ${address}: ${(e as Error).message.split('\n')[0]} (set TEMPORAL_ADDRESS)`);
-  }
+  const settings = temporalSettings(config);
+  const connection = await connectNative(settings);
+  logger.info(`connected to Temporal at ${settings.description}`, {});
   const stores = createStores(config, logger);
-  logger.info(`breaker state in ${stores.redis ? `Redis (${redactUrl(config.redis.url!)})` : 'process memory (set REDIS_URL to share it)'}`, {});
+  logger.info(`breaker state in ${stores.description}`, {});
   // The plugin registers the BreakerState search attribute and starts the breaker workflows as the worker runs.
   const { worker, plugin } = await createAppWorker({ config, connection, store: stores.breakers, results: stores.results, logger });
   logger.info('worker running', { taskQueue: config.temporal.taskQueue, breakers: [...plugin.breakers.keys()] });
@@ -29,16 +24,5 @@ export async function runWorker(config: AppConfig): Promise<void> {
   } finally {
     await stores.close();
     await connection.close();
-  }
-}
-
-/** A URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
   }
 }

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { BREAKER_NAME_PATTERN } from '../breaker/config';
+import { breakerNameProblem } from '../breaker/config';
 import { UnknownBreakerError } from '../breaker/errors';
 import type { BreakerCommand } from '../breaker/permit';
 import type { BreakerStatus } from '../breaker/status';
@@ -101,8 +101,10 @@ export class BreakerClient {
   }
 
   private check(name: string): void {
-    if (typeof name !== 'string' || !BREAKER_NAME_PATTERN.test(name)) {
-      throw new UnknownBreakerError(String(name), this.known, 'not a breaker name (they match [A-Za-z0-9_.-]+)');
+    const problem = breakerNameProblem(name);
+    if (problem) {
+      const shown = String(name).length > 80 ? `${String(name).slice(0, 80)}…` : String(name);
+      throw new UnknownBreakerError(shown, this.known, `not a breaker name (${problem})`);
     }
     if (this.known && !this.known.has(name)) throw new UnknownBreakerError(name, this.known);
   }

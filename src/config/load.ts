@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { loadClientConfigProfile } from '@temporalio/envconfig';
 import { ENV_VARS } from './env';
 import { appConfigSchema, type AppConfig } from './schema';
 
@@ -53,7 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     if (raw === undefined || v.path.length === 0) continue;
     setPath(fromEnv, v.path, convert(v.name, v.type, raw));
   }
-  const merged = deepMerge(deepMerge(base, fromEnv), overrides);
+  const merged = deepMerge(deepMerge(deepMerge(temporalProfile(env), base), fromEnv), overrides);
   const { breakerNames, breakerDefaults, ...rest } = merged as { breakerNames?: string[]; breakerDefaults?: Record<string, unknown>; [k: string]: unknown };
   const existing = (rest.breakers as Record<string, Record<string, unknown> | undefined> | undefined) ?? {};
   if (breakerNames || breakerDefaults) {
@@ -89,6 +90,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     throw new ConfigError(`invalid configuration: ${[...new Set(issues)].join('; ')}`);
   }
   return result.data;
+}
+
+/**
+ * The address and namespace of the Temporal client config file's profile (TEMPORAL_CONFIG_FILE /
+ * TEMPORAL_PROFILE, the SDK's `temporal.toml`): the lowest layer, under TCB_CONFIG_FILE and the
+ * variables. Its TLS and API-key settings are read where the connection is made (src/client/connect-settings.ts).
+ */
+function temporalProfile(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
+  let profile: { address?: string; namespace?: string };
+  try {
+    profile = loadClientConfigProfile({ overrideEnvVars: vars, disableEnv: true });
+  } catch (e) {
+    const where = `${vars.TEMPORAL_CONFIG_FILE ?? 'temporal.toml'}${vars.TEMPORAL_PROFILE ? ` (TEMPORAL_PROFILE=${vars.TEMPORAL_PROFILE})` : ''}`;
+    throw new ConfigError(`invalid configuration: Temporal client config ${where} (TEMPORAL_CONFIG_FILE): ${(e as Error).message.split('\n')[0]}`);
+  }
+  const temporal = { ...(profile.address ? { address: profile.address } : {}), ...(profile.namespace ? { namespace: profile.namespace } : {}) };
+  return Object.keys(temporal).length ? { temporal } : {};
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

@@ -1,12 +1,28 @@
 import { z } from 'zod';
 import { COLLECTOR_ACTIVITY, PROVIDERS, type Provider } from '../providers';
-import { BREAKER_NAME_PATTERN, breakerConfigObject, breakerConfigSchema } from '..';
+import { BREAKER_NAME_PATTERN, MAX_BREAKER_NAME_LENGTH, breakerConfigObject, breakerConfigSchema } from '..';
 
 import { BOUNDS, boundedInt } from './bounds';
+import { checkRedisConnection, redisConnectionFields } from './redis-connection';
 
 export { COLLECTOR_ACTIVITY, PROVIDERS, type Provider };
 
-const breakerName = z.string().regex(BREAKER_NAME_PATTERN, { error: 'breaker names must match [A-Za-z0-9_.-]+' });
+const breakerName = z
+  .string()
+  .regex(BREAKER_NAME_PATTERN, { error: 'breaker names must match [A-Za-z0-9_.-]+' })
+  .max(MAX_BREAKER_NAME_LENGTH, { error: `breaker names must be at most ${MAX_BREAKER_NAME_LENGTH} characters` })
+  .refine((n) => n !== '__proto__', { error: 'breaker names must not be __proto__ (never an own property of a plain object)' });
+
+/** Own properties only: `constructor` or `toString` is never a configured breaker. */
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** zod's record skips a `__proto__` key without a word: name it instead (JSON.parse makes it an own key). */
+function refuseProtoKey(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof v === 'object' && v !== null && own(v, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'breaker names must not be __proto__ (never an own property of a plain object)' });
+  }
+  return v;
+}
 
 /** A breaker's settings in the app config: the breaker config without its name (the map key is the name). */
 const breakerSettingsSchema = breakerConfigObject.omit({ collectorName: true }).partial().strict();
@@ -41,12 +57,15 @@ export const appConfigSchema = z
         onUnavailable: z.enum(['fallback', 'allow', 'reject']).default('fallback'),
         /** How long a worker may reject from an open state it read before asking Redis again; 0: every time. */
         openCacheMs: boundedInt('redis.openCacheMs', BOUNDS.redisOpenCacheMs, 'zero allowed').default(1000),
+        /** Credentials, TLS files and Sentinel (src/config/redis-connection.ts). */
+        ...redisConnectionFields,
       })
       .strict()
+      .superRefine(checkRedisConnection)
       .prefault({}),
     /** Breaker name → settings; the seed's defaults fill what is left out. */
     // prefault, not default: zod returns a default unparsed, and the breakers must get the seed's values filled in.
-    breakers: z.record(breakerName, breakerSettingsSchema).prefault(() => Object.fromEntries(PROVIDERS.map((p) => [p, {}]))),
+    breakers: z.preprocess(refuseProtoKey, z.record(breakerName, breakerSettingsSchema)).prefault(() => Object.fromEntries(PROVIDERS.map((p) => [p, {}]))),
     /** Activity type → breaker name. Activities not listed run without a breaker. */
     /** Activity type → breaker name; by default each provider's collector runs behind its own breaker, when configured. */
     activities: z.record(z.string().min(1), breakerName).optional(),
@@ -70,7 +89,7 @@ export const appConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     for (const [activity, breaker] of Object.entries(c.activities ?? {})) {
-      if (!(breaker in c.breakers)) {
+      if (!own(c.breakers, breaker)) {
         ctx.addIssue({ code: 'custom', path: ['activities', activity], message: `unknown breaker '${breaker}' (configured: ${Object.keys(c.breakers).join(', ')})` });
       }
     }
@@ -81,7 +100,7 @@ export const appConfigSchema = z
   })
   .transform((c) => ({
     ...c,
-    activities: c.activities ?? Object.fromEntries(PROVIDERS.filter((p) => p in c.breakers).map((p) => [COLLECTOR_ACTIVITY[p], p])),
+    activities: c.activities ?? Object.fromEntries(PROVIDERS.filter((p) => own(c.breakers, p)).map((p) => [COLLECTOR_ACTIVITY[p], p])),
   }));
 
 export type AppConfig = z.output<typeof appConfigSchema>;

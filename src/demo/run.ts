@@ -13,12 +13,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import { CircuitBreaker, type BreakerConfig, type BreakerStore } from '..';
-import { createStores, type Stores } from '../app/stores';
+import { createStores, redisConnection, type Stores } from '../app/stores';
 import { createAppWorker } from '../app/worker';
-import { breakerWorkflowId } from '../client';
-import { CliError } from '../cli/temporal-client';
+import { breakerWorkflowId, connectionOptions, explainConnectError } from '../client';
+import { CliError, connectNative, temporalSettings } from '../cli/temporal-client';
 import { breakerConfigs } from '../config/breakers';
 import { loadConfig } from '../config/load';
 import { resolveServerExecutable } from '../dev/executables';
@@ -176,13 +176,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       // a runtime is already installed in this process: keep it
     }
 
-    const embeddedTemporal = !env.TEMPORAL_ADDRESS;
-    const embeddedRedis = !env.REDIS_URL;
+    // A Temporal of your own: TEMPORAL_ADDRESS, or a temporal.toml profile named by TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE.
+    const embeddedTemporal = !env.TEMPORAL_ADDRESS && !env.TEMPORAL_PROFILE && !env.TEMPORAL_CONFIG_FILE;
+    const embeddedRedis = !env.REDIS_URL && !env.REDIS_SENTINELS;
     // A fresh clone: build and install what the embedded defaults need, with progress on the terminal.
     provisionIfMissing({ temporal: embeddedTemporal ? ['dev-server'] : [], redis: embeddedRedis }, say, env);
     say(
-      `starting: ${embeddedTemporal ? `a Temporal dev server (Web UI ${opts.ui ? 'on' : 'off, --no-ui'})` : `nothing for Temporal (TEMPORAL_ADDRESS=${env.TEMPORAL_ADDRESS})`}, ` +
-        `${embeddedRedis ? 'a redis-server if one is on PATH' : `nothing for Redis (REDIS_URL=${env.REDIS_URL})`}, the upstream simulator, the workflow bundle`,
+      `starting: ${embeddedTemporal ? `a Temporal dev server (Web UI ${opts.ui ? 'on' : 'off, --no-ui'})` : `nothing for Temporal (${preliminary.temporal.address})`}, ` +
+        `${embeddedRedis ? 'a redis-server if one is on PATH' : 'nothing for Redis (REDIS_URL / REDIS_SENTINELS are set)'}, the upstream simulator, the workflow bundle`,
     );
     const namespace = preliminary.temporal.namespace;
     const bundleLogger = new DefaultLogger('WARN', (entry) => feed.emit('warn', `workflow bundle: ${entry.message}`));
@@ -215,11 +216,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
           `Web UI ${temporal.uiUrl ?? 'off'}, search attribute BreakerState registered; executable: ${temporal.description}`,
       );
     } else {
-      say(`Temporal at ${preliminary.temporal.address} (TEMPORAL_ADDRESS); the demo starts no server and no UI there`);
+      say(`Temporal at ${preliminary.temporal.address} (TEMPORAL_ADDRESS or your temporal.toml profile); the demo starts no server and no UI there`);
     }
     if (redis) say(`breaker state in Redis: redis-server started at ${redis.url} (pid ${redis.process.pid}, ${redis.executable}, no persistence)`);
     else if (embeddedRedis) say('breaker state in process memory: no redis-server on PATH (set REDIS_URL, or install redis-server, to share it through Redis)');
-    else say(`breaker state in Redis at ${env.REDIS_URL} (REDIS_URL)`);
+    else say(`breaker state in ${redisConnection(preliminary.redis).description}`);
     say(`upstream simulator at ${sim.url}`);
 
     const config: AppConfig = loadConfig(env, demoOverrides(env, { temporalAddress: temporal?.address, redisUrl: redis?.url, sim }));
@@ -243,11 +244,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     }
 
     const address = config.temporal.address;
-    const nativeConnection = await NativeConnection.connect({ address }).catch((e: Error) => {
-      throw new CliError(`cannot reach Temporal at ${address}: ${e.message.split('\n')[0]}`);
-    });
+    // TLS, mutual TLS, API key: the SDK's client configuration (TEMPORAL_API_KEY, TEMPORAL_TLS_*, temporal.toml).
+    const settings = temporalSettings(config, temporal ? {} : env); // the demo's own dev server: plain text
+    const nativeConnection = await connectNative(settings);
     cleanups.push({ what: 'the worker connection', run: () => nativeConnection.close() });
-    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    const connection = await Connection.connect({ ...connectionOptions(settings), connectTimeout: 5_000 }).catch((e: unknown) => {
+      throw new CliError(explainConnectError(e, settings));
+    });
     cleanups.push({ what: 'the client connection', run: () => connection.close() });
     const client = new Client({ connection, namespace: config.temporal.namespace });
     // The plugin registers the BreakerState search attribute and starts the breaker workflows when the worker runs.
@@ -322,7 +325,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       commandStart,
       stopsAt: opts.duration !== undefined ? commandStart + opts.duration * 1000 : null,
       temporalLine: `Temporal  ${address} (${temporal ? 'dev server started by the demo' : 'TEMPORAL_ADDRESS'}), namespace ${config.temporal.namespace}`,
-      storeLine: `Store     ${redis ? `Redis ${redis.url} (redis-server started by the demo)` : config.redis.url ? `Redis ${config.redis.url} (REDIS_URL)` : 'process memory (no redis-server on PATH)'}; simulator ${sim.url}`,
+      storeLine: `Store     ${redis ? `Redis ${redis.url} (redis-server started by the demo)` : config.redis.url ? redisConnection(config.redis).description : 'process memory (no redis-server on PATH)'}; simulator ${sim.url}`,
       uiLines,
       breakers: [...scenario.focus, ...[...breakers.keys()].filter((n) => !scenario.focus.includes(n))],
       rows,

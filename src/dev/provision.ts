@@ -25,7 +25,10 @@ function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 /** What is missing of what `needs` names (empty: nothing to do). */
-export function missingServers(needs: { temporal?: TemporalServerKind[]; redis?: boolean; browser?: boolean }, env: NodeJS.ProcessEnv = process.env): string[] {
+export function missingServers(
+  needs: { temporal?: TemporalServerKind[]; redis?: boolean; browser?: boolean; /** nginx, redis-sentinel, openssl: the TLS, ACL and Sentinel tests */ secure?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const missing: string[] = [];
   for (const kind of needs.temporal ?? []) {
     let found = false;
@@ -38,6 +41,7 @@ export function missingServers(needs: { temporal?: TemporalServerKind[]; redis?:
   }
   if (needs.redis && !env.REDIS_URL && !onPath('redis-server', env)) missing.push('redis-server');
   if (needs.browser && !onPath('chromium', env)) missing.push('chromium (for the Web UI browser test)');
+  if (needs.secure) for (const bin of ['nginx', 'redis-sentinel', 'openssl']) if (!onPath(bin, env) && !existsSync(`/usr/sbin/${bin}`)) missing.push(`${bin} (for the TLS / Sentinel tests)`);
   return missing;
 }
 

@@ -1,5 +1,5 @@
 import type { BreakerConfig } from '../breaker/config';
-import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from '../breaker/permit';
 import { initialState, type BreakerState } from '../breaker/state';
 import { acquire, command, record, type Step } from '../breaker/transitions';
 import { wholeMs } from './arguments';
@@ -17,7 +17,11 @@ export class MemoryBreakerStore implements BreakerStore {
     const step = op(before);
     if (step.state !== before) {
       // A state written fresh starts a new incarnation, as in Redis (lua/breaker.lua).
-      if (step.state.incarnation === undefined) step.state.incarnation = this.incarnation();
+      if (step.state.incarnation === undefined) {
+        step.state.incarnation = this.incarnation();
+        // and the transition that led to it names it, as the Redis store's does
+        if (step.transition) step.transition.incarnation = step.state.incarnation;
+      }
       this.states.set(cfg.collectorName, step.state);
     }
     return { result: step.result, transition: step.transition, state: step.state };
@@ -29,9 +33,9 @@ export class MemoryBreakerStore implements BreakerStore {
     return this.apply(cfg, (s) => acquire(cfg, s, at, lease));
   }
 
-  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number) {
+  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails) {
     const at = wholeMs('now', now);
-    return this.apply(cfg, (s) => record(cfg, s, permit, outcome, at));
+    return this.apply(cfg, (s) => record(cfg, s, permit, outcome, at, details));
   }
 
   async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number) {

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BreakerConfig } from '../breaker/config';
-import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from '../breaker/permit';
 import type { BreakerState, CircuitStateName } from '../breaker/state';
 import type { Decision, RecordResult, Transition, TransitionEvent } from '../breaker/transitions';
+import { workerKey } from '../breaker/window';
 import { incarnationIds } from './incarnation';
 import { SnapshotDecisions } from './snapshot-decision';
 import type { StoreReply } from './store';
@@ -42,7 +43,10 @@ export class BreakerScript {
     });
   }
 
-  /** 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,backoffMultiplier,maxTimeoutSeconds' */
+  /**
+   * 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,backoffMultiplier,maxTimeoutSeconds',
+   * then for a rate mode ',count|time,windowSize,slowCallDurationMs,minimumNumberOfCalls,failureRateThreshold,slowCallRateThreshold,minFailingWorkers'
+   */
   private settings(cfg: BreakerConfig): string {
     let s = this.settingsOf.get(cfg);
     if (s === undefined) {
@@ -53,6 +57,17 @@ export class BreakerScript {
         cfg.halfOpenSuccessThreshold,
         cfg.backoffMultiplier,
         cfg.maxTimeoutSeconds,
+        ...(cfg.mode === 'consecutive'
+          ? []
+          : [
+              cfg.mode === 'count-window' ? 'count' : 'time',
+              cfg.windowSize,
+              cfg.slowCallDurationMs,
+              cfg.minimumNumberOfCalls,
+              cfg.failureRateThreshold,
+              cfg.slowCallRateThreshold,
+              cfg.minFailingWorkers,
+            ]),
       ].join(',');
       if (Object.isFrozen(cfg)) this.settingsOf.set(cfg, s);
     }
@@ -109,7 +124,7 @@ export class BreakerScript {
     return { result, transition: toTransition(cfg, event, from, state, now), state, repaired: repaired as string };
   }
 
-  record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<Parsed<RecordResult>> {
+  record(key: string, cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<Parsed<RecordResult>> {
     const parse = (r: Reply | number): Parsed<RecordResult> => {
       // The hot path's bare integer: the breaker was and stays closed, nothing repaired.
       if (typeof r === 'number') return r === 1 ? COUNTED_CLOSED : UNCOUNTED_CLOSED;
@@ -124,7 +139,14 @@ export class BreakerScript {
       if (lost) reply.lost = lost as string;
       return reply;
     };
-    return this.runThen(parse, key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome, permit.incarnation ?? '', permit.leaseExpiresAt ?? -1);
+    if (cfg.mode === 'consecutive') {
+      return this.runThen(parse, key, 'record', now, cfg, permit.epoch, permit.probeId ?? -1, outcome, permit.incarnation ?? '', permit.leaseExpiresAt ?? -1);
+    }
+    // A rate mode: its own op (the consecutive hot path stays as it was), with the call's duration and worker.
+    const d = details?.durationMs;
+    const duration = d !== undefined && Number.isFinite(d) ? d : -1;
+    const worker = cfg.minFailingWorkers > 1 ? workerKey(details?.worker) : '';
+    return this.runThen(parse, key, 'recordw', now, cfg, permit.epoch, permit.probeId ?? -1, outcome, permit.incarnation ?? '', permit.leaseExpiresAt ?? -1, duration, worker);
   }
 
   async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<Parsed<null> & { state: BreakerState }> {
@@ -167,12 +189,16 @@ function toTransition(
   now: number,
 ): Transition | null {
   if (!event || !state) return null;
-  return {
+  // As the model builds it (transitions.ts): the epoch and incarnation of the state it led to.
+  const t: Transition = {
     breaker: cfg.collectorName,
     event: event as TransitionEvent,
     from: from as CircuitStateName,
     to: state.state,
     at: now,
     timeoutSeconds: state.timeoutSeconds,
+    epoch: state.epoch,
   };
+  if (state.incarnation !== undefined) t.incarnation = state.incarnation;
+  return t;
 }

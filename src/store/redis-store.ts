@@ -1,5 +1,5 @@
 import type { BreakerConfig } from '../breaker/config';
-import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from '../breaker/permit';
 import type { BreakerState } from '../breaker/state';
 import type { Decision, RecordResult } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
@@ -153,31 +153,31 @@ export class RedisBreakerStore implements BreakerStore {
     return reply;
   }
 
-  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>> {
     try {
       now = wholeMs('now', now);
     } catch (e) {
       return Promise.reject(e);
     }
     if (this.policy === 'allow' && permit.fallback) return Promise.resolve({ result: { counted: false, state: 'closed' }, transition: null });
-    if (this.downSince !== null || this.redis.status !== 'ready') return this.recordWhileNotReady(cfg, permit, outcome, now);
-    return this.recordInRedis(cfg, permit, outcome, now);
+    if (this.downSince !== null || this.redis.status !== 'ready') return this.recordWhileNotReady(cfg, permit, outcome, now, details);
+    return this.recordInRedis(cfg, permit, outcome, now, details);
   }
 
-  private async recordWhileNotReady(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+  private async recordWhileNotReady(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>> {
     // No await between deciding "not Redis" and counting locally (below): resync's final drain cannot miss it.
     const use = this.useRedis(cfg.collectorName);
-    if (use === true || (use !== false && (await use))) return this.recordInRedis(cfg, permit, outcome, now);
+    if (use === true || (use !== false && (await use))) return this.recordInRedis(cfg, permit, outcome, now, details);
     // Outcomes seen while degraded are counted locally and merged into Redis's totals on resync.
     this.fallback.count(cfg, outcome);
-    return this.fallback.store.record(cfg, permit, outcome, now);
+    return this.fallback.store.record(cfg, permit, outcome, now, details);
   }
 
-  private recordInRedis(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>> {
+  private recordInRedis(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>> {
     // A permit the fallback issued belongs to no period Redis knows (its call outlived the
     // outage): in Redis its outcome counts in the totals only (epoch -1 never matches).
     const shared: Permit = permit.fallback ? { ...permit, epoch: -1, probeId: null, incarnation: undefined, leaseExpiresAt: null } : permit;
-    const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now);
+    const sent = this.script.record(this.key(cfg.collectorName), cfg, shared, outcome, now, details);
     return this.deadlines.settle<Parsed<RecordResult>, StoreReply<RecordResult>>(
       sent,
       this.timeoutMs,
@@ -205,11 +205,11 @@ export class RedisBreakerStore implements BreakerStore {
             () => undefined,
             (late: unknown) => this.countLate(cfg, outcome, late),
           );
-          return this.fallback.store.record(cfg, permit, outcome, now);
+          return this.fallback.store.record(cfg, permit, outcome, now, details);
         }
         this.warnIfUncertain(cfg, outcome, e);
         this.fallback.count(cfg, outcome);
-        return this.fallback.store.record(cfg, permit, outcome, now);
+        return this.fallback.store.record(cfg, permit, outcome, now, details);
       },
     );
   }

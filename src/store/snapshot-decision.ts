@@ -1,6 +1,7 @@
-import type { BreakerConfig } from '../breaker/config';
+import { MAX_COUNT_WINDOW_CALLS, MAX_FAILING_WORKERS, MAX_TIME_WINDOW_SECONDS, type BreakerConfig } from '../breaker/config';
 import { decodeState, initialState, type BreakerState } from '../breaker/state';
 import { acquire, type Decision } from '../breaker/transitions';
+import { TIME_BUCKETS } from '../breaker/window';
 import type { Parsed } from './redis-script';
 
 /** A JSON integer from 0 to 15 digits (below 2^53; no leading zeros), and one that may be null. */
@@ -11,11 +12,29 @@ const N_OR_NULL = `(?:${N}|null)`;
  * A closed, not forced state in the script's canonical form (see lua/breaker.lua), matched whole:
  * the hot path reads the epoch without decoding. Anything else is decoded and validated.
  */
-const CLOSED_CANONICAL = new RegExp(
+const CLOSED_PREFIX =
   `^\\{"v":1,"state":"closed","forced":false,"epoch":(${N}),"incarnation":"([A-Za-z0-9_-]{1,64})","failureCount":${N},"consecutiveSuccesses":${N},"lastFailureTime":${N_OR_NULL},` +
-    `"stats":\\{"totalSuccesses":${N},"totalFailures":${N},"circuitOpens":${N},"successfulRecoveries":${N},"failedRecoveries":${N},"timeInOpenStateMs":${N},"lastOpenTime":${N_OR_NULL}\\},` +
-    `"timeoutSeconds":[1-9]\\d{0,14},"openedAt":null,"lastStateChange":${N_OR_NULL},"halfOpen":\\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\\{\\}\\}\\}$`,
-);
+  `"stats":\\{"totalSuccesses":${N},"totalFailures":${N},"circuitOpens":${N},"successfulRecoveries":${N},"failedRecoveries":${N},"timeInOpenStateMs":${N},"lastOpenTime":${N_OR_NULL}\\},` +
+  `"timeoutSeconds":[1-9]\\d{0,14},"openedAt":null,"lastStateChange":${N_OR_NULL},"halfOpen":\\{"attempts":0,"successes":0,"nextProbeId":0,"leases":\\{\\}\\}`;
+const CLOSED_CANONICAL = new RegExp(`${CLOSED_PREFIX}\\}$`);
+
+/** A rate mode's window, in the script's canonical form (see src/breaker/window.ts for its bounds). */
+const WORKER = `"[0-9a-f]{8}":${N}`;
+const WORKERS = `\\{(?:${WORKER}(?:,${WORKER}){0,${MAX_FAILING_WORKERS - 1}})?\\}`;
+const BUCKET = `\\[${N},${N},${N}\\]`;
+const WINDOW =
+  `\\{"kind":"(?:(time)","size":([1-9]\\d{0,3}),"head":${N},"workers":${WORKERS},"buckets":\\[${BUCKET}(?:,${BUCKET}){0,${TIME_BUCKETS - 1}}\\]` +
+  `|(count)","size":([1-9]\\d{0,3}),"seq":${N},"workers":${WORKERS},"ring":"[ofsx]{0,${MAX_COUNT_WINDOW_CALLS}}")\\}`;
+/** A closed state with a window (a rate mode): tried only when CLOSED_CANONICAL does not match. */
+const CLOSED_WINDOWED = new RegExp(`${CLOSED_PREFIX},"window":${WINDOW}\\}$`);
+
+/** The closed state's epoch and incarnation, when `raw` is a closed state with a window in bounds; else null. */
+function closedWindowed(raw: string): RegExpExecArray | null {
+  const m = CLOSED_WINDOWED.exec(raw);
+  if (m === null) return null;
+  const size = Number(m[4] ?? m[6]);
+  return size <= (m[3] === 'time' ? MAX_TIME_WINDOW_SECONDS : MAX_COUNT_WINDOW_CALLS) ? m : null;
+}
 
 /**
  * Acquire decisions that change nothing (admitted while closed; rejected while open, forced open,
@@ -35,7 +54,8 @@ export class SnapshotDecisions {
       // No key: the initial state, which the script would not write either.
       return readOnlyAcquire(cfg, initialState(cfg), now, leaseMs);
     }
-    const closed = CLOSED_CANONICAL.exec(raw);
+    // A rate mode's closed state carries its window (until its first outcome, it may have none yet).
+    const closed = cfg.mode === 'consecutive' ? CLOSED_CANONICAL.exec(raw) : (closedWindowed(raw) ?? CLOSED_CANONICAL.exec(raw));
     if (closed) {
       const permit = { breaker: cfg.collectorName, epoch: Number(closed[1]), incarnation: closed[2], probeId: null, issuedAt: now, leaseExpiresAt: null };
       return { result: { allowed: true, state: 'closed', probe: false, permit }, transition: null, state: undefined, repaired: '' };

@@ -1,5 +1,5 @@
 import type { BreakerConfig } from '../breaker/config';
-import type { BreakerCommand, Outcome, Permit } from '../breaker/permit';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from '../breaker/permit';
 import type { BreakerState } from '../breaker/state';
 import type { Decision, RecordResult, Transition } from '../breaker/transitions';
 
@@ -20,7 +20,8 @@ export interface StoreReply<R> {
 export interface BreakerStore {
   readonly kind: string;
   acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>>;
-  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number): Promise<StoreReply<RecordResult>>;
+  /** `details` (the call's duration, the worker that made it) feed the rate modes; the consecutive mode ignores them. */
+  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>>;
   command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }>;
   /** The stored state, or a fresh one when there is none. */
   load(cfg: BreakerConfig): Promise<BreakerState>;

@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
-import type { Permit } from '../breaker/permit';
+import type { OutcomeDetails, Permit } from '../breaker/permit';
 import { toStatus } from '../breaker/status';
 import type { Transition } from '../breaker/transitions';
 import { defaultLogger, type Logger } from '../log/logger';
@@ -35,6 +37,12 @@ export interface BreakerInterceptorOptions {
   halfOpenRecheckMs?: number;
   /** Probe lease when the activity has no start-to-close timeout. Default 60 s. */
   defaultProbeLeaseMs?: number;
+  /**
+   * This worker's identity for a rate mode's quorum (minFailingWorkers): default, the worker's
+   * identity as Temporal knows it (the activity context's client, which the worker builds with its
+   * own identity), else `pid@hostname` as the SDK's default is.
+   */
+  workerIdentity?: string | ((ctx: Context) => string);
   /** Where transitions go; default: a signal to the breaker's workflow through the activity context's client. */
   reporter?: TransitionReporter;
   logger?: Logger;
@@ -60,6 +68,19 @@ export function breakerInterceptorFactory(options: BreakerInterceptorOptions): A
   const forcedRecheck = options.forcedOpenRecheckMs ?? 60_000;
   const halfOpenRecheck = options.halfOpenRecheckMs ?? 5_000;
   const defaultLease = options.defaultProbeLeaseMs ?? 60_000;
+
+  const identityOf = (ctx: Context): string => {
+    const own = options.workerIdentity;
+    if (typeof own === 'string') return own;
+    if (own) return own(ctx);
+    try {
+      const identity = (ctx.client as { options?: { identity?: unknown } } | undefined)?.options?.identity;
+      if (typeof identity === 'string' && identity !== '') return identity;
+    } catch {
+      // no client in this context (a test environment): the SDK's default identity below
+    }
+    return `${process.pid}@${hostname()}`;
+  };
 
   return (ctx: Context) => {
     const reporter = options.reporter ?? signalingReporter(() => ctx.client, logger);
@@ -117,9 +138,16 @@ export function breakerInterceptorFactory(options: BreakerInterceptorOptions): A
           return next(input);
         }
 
+        // A rate mode reads the attempt's duration (slow calls, on a monotonic clock) and, with a quorum, the worker.
+        const started = cfg.mode === 'consecutive' ? undefined : performance.now();
         const finish = async (outcome: 'success' | 'failure' | 'ignored') => {
           try {
-            const reply = await options.store.record(cfg, permit!, outcome, now());
+            let details: OutcomeDetails | undefined;
+            if (started !== undefined) {
+              details = { durationMs: performance.now() - started };
+              if (cfg.minFailingWorkers > 1) details.worker = identityOf(ctx);
+            }
+            const reply = await options.store.record(cfg, permit!, outcome, now(), details);
             metrics.outcome(outcome, reply.result.state);
             report(reply.transition);
           } catch (e) {

@@ -249,7 +249,7 @@ describe('the CLI: one line naming the problem', () => {
     const runs = await Promise.all([runCli(['status', 'moralis'], bad), runCli(['force-open', 'moralis'], bad), runCli(['worker'], bad)]);
     for (const r of runs) {
       expect(r.code).toBe(1);
-      expect(oneLine(r)).toMatch(new RegExp(`^temporal-breaker: cannot reach Temporal at ${address.replace(/\./g, '\\.')}: .*\\(set TEMPORAL_ADDRESS\\)$`));
+      expect(oneLine(r)).toBe(`temporal-breaker: Temporal at ${address} is unreachable: connection refused (is the server running? check TEMPORAL_ADDRESS)`);
     }
     console.info(`[bad-input] unreachable Temporal: CLI answered in ${runs.map((r) => r.ms).join(', ')} ms`);
   });

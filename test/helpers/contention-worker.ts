@@ -6,7 +6,7 @@
  * breaker, so all processes share one simulated clock.
  */
 import Redis from 'ioredis';
-import { CircuitBreaker, RedisBreakerStore, silentLogger, type BreakerConfigInput, type Outcome, type Permit } from '../../src';
+import { CircuitBreaker, RedisBreakerStore, silentLogger, type BreakerConfigInput, type Outcome, type OutcomeDetails, type Permit } from '../../src';
 
 export interface InitRequest {
   op: 'init';
@@ -28,6 +28,8 @@ export interface RunRequest {
   concurrency: number;
   outcome: Outcome | 'none';
   leaseMs: number;
+  /** Recorded with every outcome (a rate mode's duration and worker; default: this process as the worker). */
+  details?: OutcomeDetails;
 }
 
 export interface AcquireRequest {
@@ -107,7 +109,7 @@ async function run(req: RunRequest): Promise<RunSummary> {
           summary.permits.push(d.permit);
           continue;
         }
-        await breaker.recordOutcome(d.permit, req.outcome, req.now);
+        await breaker.recordOutcome(d.permit, req.outcome, req.now, { worker: `pid-${process.pid}`, ...req.details });
         summary.recorded[req.outcome] += 1;
       } catch (e) {
         summary.errors.push((e as Error).message);

@@ -23,7 +23,7 @@ const PROVISIONED_ENV = 'TCB_TEST_PROVISION_CHECKED';
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | void> {
   if (!process.env[PROVISIONED_ENV]) {
     process.env[PROVISIONED_ENV] = '1';
-    provisionIfMissing({ temporal: ['dev-server', 'time-skipping'], redis: true, browser: true }, (l) => console.info(`[global-setup] ${l}`));
+    provisionIfMissing({ temporal: ['dev-server', 'time-skipping'], redis: true, browser: true, secure: true }, (l) => console.info(`[global-setup] ${l}`));
   }
   let server: RedisServer | undefined;
   if (!process.env.REDIS_URL && !process.env[REDIS_UNAVAILABLE_ENV]) {

@@ -14,12 +14,13 @@ import {
   type BreakerState,
   type Outcome,
   type Permit,
+  type Transition,
 } from '../../src/breaker';
 import type { BreakerStore } from '../../src/store/store';
 
 type Op =
   | { kind: 'acquire'; leaseMs: number }
-  | { kind: 'record'; pick: number; outcome: Outcome }
+  | { kind: 'record'; pick: number; outcome: Outcome; durationMs: number | undefined; worker: string | undefined; skewMs: number }
   | { kind: 'advance'; ms: number }
   | { kind: 'command'; cmd: BreakerCommand };
 
@@ -31,9 +32,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constant('record' as const),
       pick: fc.nat(20),
       outcome: fc.constantFrom<Outcome>('success', 'failure', 'failure', 'ignored'),
+      // The rate modes read these (slow calls, the quorum); the consecutive mode must ignore them.
+      durationMs: fc.constantFrom(undefined, 0, 40, 99.5, 100, 250, 1200),
+      worker: fc.constantFrom(undefined, 'worker-1@host', 'worker-2@host', 'worker-3@host', 'wörker-4'),
+      // A caller whose clock is behind (or a late outcome): past buckets, and ones older than the window.
+      skewMs: fc.constantFrom(0, 0, 0, 0, 700, 1500, 5000, 45_000),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(10, 500, 1000, 1500, 5000) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(10, 500, 1000, 1500, 5000, 20_000) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('command' as const), cmd: fc.constantFrom<BreakerCommand>('forceOpen', 'forceClose', 'reset') }) },
 );
 
@@ -44,6 +50,21 @@ const configArb = fc.record({
   backoffMultiplier: fc.constantFrom(1, 1.5, 2.7),
   maxTimeoutSeconds: fc.constantFrom(3, 10),
 }).chain((c) => fc.record({ halfOpenSuccessThreshold: fc.integer({ min: 1, max: c.halfOpenMaxCalls }) }).map((s) => ({ ...c, ...s })));
+
+/** When to open: the seed's consecutive rule, or a rate mode over a small window (so that sequences cross its edges). */
+const modeArb = fc.oneof(
+  fc.constant({}),
+  fc.record({
+    mode: fc.constantFrom('count-window' as const, 'time-window' as const),
+    // count: calls; time: seconds (≤ 20: 1 s buckets; 40: 20 buckets of 2 s)
+    windowSize: fc.constantFrom(1, 2, 3, 5, 40),
+    minimumNumberOfCalls: fc.integer({ min: 1, max: 4 }),
+    failureRateThreshold: fc.constantFrom(25, 33.3, 50, 100),
+    slowCallDurationMs: fc.constantFrom(100, 1000),
+    slowCallRateThreshold: fc.constantFrom(50, 66.7, 100),
+    minFailingWorkers: fc.constantFrom(1, 1, 2, 3),
+  }).map((m) => (m.mode === 'count-window' ? { ...m, minimumNumberOfCalls: Math.min(m.minimumNumberOfCalls, m.windowSize) } : m)),
+);
 
 export interface ConformanceOptions {
   /** A fresh store per property run (or a shared one: breaker names are unique per run). */
@@ -57,8 +78,8 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
   describe(`store conformance: ${label}`, () => {
     it('agrees with the pure model step by step on random sequences', async () => {
       await fc.assert(
-        fc.asyncProperty(configArb, fc.array(opArb, { minLength: 5, maxLength: 80, size: 'max' }), async (c, ops) => {
-          const cfg: BreakerConfig = parseBreakerConfig({ collectorName: `conf-${process.pid}-${Date.now()}-${seq++}`, ...c });
+        fc.asyncProperty(configArb, modeArb, fc.array(opArb, { minLength: 5, maxLength: 80, size: 'max' }), async (c, m, ops) => {
+          const cfg: BreakerConfig = parseBreakerConfig({ collectorName: `conf-${process.pid}-${Date.now()}-${seq++}`, ...c, ...m });
           const store = opts.store();
           let model: BreakerState = initialState(cfg);
           let now = Date.UTC(2026, 0, 1);
@@ -67,6 +88,9 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
           const adopt = (s: BreakerState) => {
             if (model.incarnation === undefined && s.incarnation !== undefined) model = { ...model, incarnation: s.incarnation };
           };
+          // A transition carries its state's epoch and incarnation: the one of a state written fresh is the store's to name.
+          const expectTransition = (got: Transition | null, want: Transition | null) =>
+            expect(got).toEqual(want && want.incarnation === undefined && got?.incarnation !== undefined ? { ...want, incarnation: got.incarnation } : want);
           for (const op of ops) {
             if (op.kind === 'advance') {
               now += op.ms;
@@ -77,22 +101,24 @@ export function describeStoreConformance(label: string, opts: ConformanceOptions
               const r = await store.acquire(cfg, now, op.leaseMs);
               model = m.state;
               expect(r.result).toEqual(m.result);
-              expect(r.transition).toEqual(m.transition);
+              expectTransition(r.transition, m.transition);
               if (m.result.allowed) permits.push(m.result.permit);
             } else if (op.kind === 'record') {
               if (permits.length === 0) continue;
               const [permit] = permits.splice(op.pick % permits.length, 1);
-              const m = modelRecord(cfg, model, permit, op.outcome, now);
-              const r = await store.record(cfg, permit, op.outcome, now);
+              const at = Math.max(0, now - op.skewMs);
+              const details = { durationMs: op.durationMs, worker: op.worker };
+              const m = modelRecord(cfg, model, permit, op.outcome, at, details);
+              const r = await store.record(cfg, permit, op.outcome, at, details);
               model = m.state;
               expect(r.result).toEqual(m.result);
-              expect(r.transition).toEqual(m.transition);
+              expectTransition(r.transition, m.transition);
             } else {
               const m = modelCommand(cfg, model, op.cmd, now);
               const r = await store.command(cfg, op.cmd, now);
               model = m.state;
               adopt(r.state);
-              expect(r.transition).toEqual(m.transition);
+              expectTransition(r.transition, m.transition);
               expect(r.state).toEqual(model);
             }
             const stored = await store.load(cfg);

@@ -28,6 +28,18 @@ const leased: BreakerConfigInput = {
   halfOpenSuccessThreshold: 1,
 };
 
+/** A rate mode: failure rate over the last 60 s (20 buckets of 3 s), opening at 50 % once it holds 1000 calls. */
+const rated: BreakerConfigInput = {
+  collectorName: `rated-${Date.now()}`,
+  mode: 'time-window',
+  windowSize: 60,
+  minimumNumberOfCalls: 1000,
+  failureRateThreshold: 50,
+  slowCallDurationMs: 1000,
+  slowCallRateThreshold: 100,
+  minFailingWorkers: 4,
+};
+
 let url: string;
 let redis: Redis;
 let store: RedisBreakerStore;
@@ -38,7 +50,7 @@ beforeAll(async () => {
   redis = new Redis(url);
   store = new RedisBreakerStore({ redis, keyPrefix: PREFIX, timeoutMs: 5_000, logger: silentLogger });
   for (let i = 0; i < WORKERS; i++) workers.push(WorkerProcess.start());
-  const pids = await Promise.all(workers.map((w) => w.request<number>({ op: 'init', url, keyPrefix: PREFIX, configs: [main, leased] })));
+  const pids = await Promise.all(workers.map((w) => w.request<number>({ op: 'init', url, keyPrefix: PREFIX, configs: [main, leased, rated] })));
   expect(new Set(pids).size).toBe(WORKERS);
 }, 60_000);
 
@@ -154,6 +166,37 @@ describe('Redis store under multi-process contention', () => {
     expect(status.timeout_seconds).toBe(main.timeoutSeconds);
     expect(operations).toBeGreaterThan(10_000);
   }, 120_000);
+
+  it('keeps exact window counts in a rate mode and opens once, at the exact failure that crosses the rate', async () => {
+    const observer = new CircuitBreaker(rated, store);
+    const t0 = Math.floor(T0 / 3000) * 3000 + 100_000;
+    // 1000 successes from 4 processes at once, in one bucket: none lost, nothing opens.
+    let rs = await all({ breaker: rated.collectorName, now: t0, count: 250, concurrency: 8, outcome: 'success', leaseMs: 60_000, details: { durationMs: 10 } });
+    expect(rs.flatMap((r) => r.errors)).toEqual([]);
+    expect(await observer.getStatus(t0)).toMatchObject({ state: 'closed', window_calls: 1000, failure_rate: 0, slow_call_rate: 0 });
+    // Next bucket: 400 slow failures (4 processes), still under 50 %: 400 / 1400.
+    rs = await all({ breaker: rated.collectorName, now: t0 + 3000, count: 100, concurrency: 8, outcome: 'failure', leaseMs: 60_000, details: { durationMs: 2500 } });
+    expect(rs.flatMap((r) => r.errors)).toEqual([]);
+    let status = await observer.getStatus(t0 + 3000);
+    expect(status).toMatchObject({ state: 'closed', window_calls: 1400, failure_rate: 28.571, slow_call_rate: 28.571, failing_workers: 4 });
+    expect(count(rs, 'opened')).toBe(0);
+    // Then every process fails at once: (400 + k) / (1400 + k) reaches 50 % at k = 600, the
+    // 1000th failure: the circuit opens exactly once, there; later outcomes reach the totals only.
+    rs = await all({ breaker: rated.collectorName, now: t0 + 6000, count: 250, concurrency: 8, outcome: 'failure', leaseMs: 60_000, details: { durationMs: 20 } });
+    expect(rs.flatMap((r) => r.errors)).toEqual([]);
+    expect(count(rs, 'opened')).toBe(1);
+    status = await observer.getStatus(t0 + 6000);
+    expect(status.state).toBe('open');
+    expect(status.statistics.circuit_opens).toBe(1);
+    const admitted = sum(rs, (r) => r.admitted);
+    expect(admitted).toBeGreaterThanOrEqual(600);
+    expect(status.statistics.total_failures).toBe(400 + admitted);
+    expect(status.statistics.total_successes).toBe(1000);
+    // The 600th failure of the phase (1000th in a row) opened it: the state it wrote says so.
+    const opened = await loadState(rated);
+    expect(opened.failureCount).toBe(1000);
+    expect(opened.window).toBeUndefined();
+  }, 60_000);
 
   it("frees a crashed process's probe slot when its lease expires", async () => {
     const observer = new CircuitBreaker(leased, store);

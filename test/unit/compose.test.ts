@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { ENV_VARS } from '../../src/config/env';
 import { loadConfig } from '../../src/config/load';
+import { loadTemporalConnectSettings } from '../../src/client';
 import { PROVIDERS } from '../../src/providers';
 import { DEFAULT_SIM_API_KEYS } from '../../src/sim';
 import { repoRoot } from '../helpers/paths';
@@ -179,6 +180,7 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     expect(config.temporal.address).toBe(`${temporalName}:7233`);
     expect(config.redis.url).toBe(`redis://${redisName}:6379`);
+    expect(config.redis.password, 'Redis behind a password').toBeDefined();
     // Metrics on all interfaces, on a port the worker exposes to the network.
     const metrics = config.metrics.prometheusAddress;
     expect(metrics).toMatch(/^0\.0\.0\.0:\d+$/);
@@ -190,6 +192,25 @@ describe('docker-compose.yml', () => {
       expect(config.providers[p].baseUrl).toBe(`http://simulator:${simPort}/${p}`);
       expect(config.providers[p].apiKey).toBe(DEFAULT_SIM_API_KEYS[p]);
     }
+  });
+
+  it('puts Redis behind the password the worker has, and takes Temporal TLS / API-key settings from an optional env file', () => {
+    const env = environment(worker);
+    const config = loadConfig(env);
+    const cmd = commandOf(redis);
+    const requirepass = cmd[cmd.indexOf('--requirepass') + 1]?.replace(/\$\{[A-Z_]+:-([^}]*)\}/, '$1');
+    expect(cmd).toContain('--requirepass');
+    expect(config.redis.password).toBe(requirepass);
+    expect(environment(redis).REDISCLI_AUTH, 'the health check authenticates').toBe(requirepass);
+    expect(text).toMatch(/--requirepass", "\$\{REDIS_PASSWORD:-[^}]+\}"/); // overridable from the shell / .env
+    // Temporal: plain text to the compose server by default, as the SDK's client config reads it.
+    const settings = loadTemporalConnectSettings({ env, address: config.temporal.address, namespace: config.temporal.namespace });
+    expect(settings).toMatchObject({ address: `${temporalName}:7233`, tls: false });
+    // Secrets never in this file: an optional env file, and the certificates mounted read-only.
+    const w = worker as Service & { env_file?: { path: string; required?: boolean }[]; volumes?: string[] };
+    expect(w.env_file).toEqual([{ path: 'temporal.env', required: false }]);
+    expect(w.volumes).toContain('./certs:/certs:ro');
+    for (const key of Object.keys(env)) expect(key, 'no secret in docker-compose.yml').not.toMatch(/API_KEY$|_KEY_(PATH|DATA)$/.source === '' ? /$^/ : /^TEMPORAL_API_KEY$|^TEMPORAL_TLS_CLIENT_KEY/);
   });
 
   it('builds an image that holds what the commands run', () => {

@@ -17,6 +17,14 @@ const SEED_DEFAULTS = {
   halfOpenSuccessThreshold: 2,
   backoffMultiplier: 1.5,
   maxTimeoutSeconds: 3600,
+  // when to open: the seed's consecutive rule; the rate modes' settings keep resilience4j's defaults
+  mode: 'consecutive',
+  windowSize: 100,
+  minimumNumberOfCalls: 100,
+  failureRateThreshold: 50,
+  slowCallDurationMs: 60_000,
+  slowCallRateThreshold: 100,
+  minFailingWorkers: 1,
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'tcb-config-'));
@@ -93,7 +101,8 @@ describe('defaults', () => {
 
 describe('environment variables', () => {
   // A valid value for every variable and where it must land; a new variable needs a line here.
-  const cases: Record<string, [string, (c: ReturnType<typeof loadConfig>) => unknown, unknown]> = {
+  // (A fourth element: the other variables the variable needs, e.g. REDIS_URL for the TLS files.)
+  const cases: Record<string, [string, (c: ReturnType<typeof loadConfig>) => unknown, unknown, Record<string, string>?]> = {
     TEMPORAL_ADDRESS: ['temporal.example:7233', (c) => c.temporal.address, 'temporal.example:7233'],
     TEMPORAL_NAMESPACE: ['markets', (c) => c.temporal.namespace, 'markets'],
     TEMPORAL_TASK_QUEUE: ['tq-1', (c) => c.temporal.taskQueue, 'tq-1'],
@@ -102,6 +111,16 @@ describe('environment variables', () => {
     REDIS_TIMEOUT_MS: ['250', (c) => c.redis.timeoutMs, 250],
     REDIS_ON_UNAVAILABLE: ['reject', (c) => c.redis.onUnavailable, 'reject'],
     REDIS_OPEN_CACHE_MS: ['0', (c) => c.redis.openCacheMs, 0],
+    REDIS_USERNAME: ['breaker', (c) => c.redis.username, 'breaker'],
+    REDIS_PASSWORD: ['s3cret', (c) => c.redis.password, 's3cret'],
+    REDIS_TLS_CA_FILE: ['/etc/ca.pem', (c) => c.redis.tls?.caFile, '/etc/ca.pem', { REDIS_URL: 'rediss://cache:6380' }],
+    REDIS_TLS_CERT_FILE: ['/etc/c.pem', (c) => c.redis.tls?.certFile, '/etc/c.pem', { REDIS_URL: 'rediss://cache:6380', REDIS_TLS_KEY_FILE: '/etc/k.pem' }],
+    REDIS_TLS_KEY_FILE: ['/etc/k.pem', (c) => c.redis.tls?.keyFile, '/etc/k.pem', { REDIS_URL: 'rediss://cache:6380', REDIS_TLS_CERT_FILE: '/etc/c.pem' }],
+    REDIS_TLS_SERVER_NAME: ['cache.internal', (c) => c.redis.tls?.serverName, 'cache.internal', { REDIS_URL: 'rediss://cache:6380' }],
+    REDIS_SENTINELS: ['s1:26379, s2:26380', (c) => c.redis.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], { REDIS_SENTINEL_MASTER: 'mymaster' }],
+    REDIS_SENTINEL_MASTER: ['mymaster', (c) => c.redis.name, 'mymaster', { REDIS_SENTINELS: 's1:26379' }],
+    REDIS_SENTINEL_USERNAME: ['sentinel-user', (c) => c.redis.sentinelUsername, 'sentinel-user', { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }],
+    REDIS_SENTINEL_PASSWORD: ['sentinel-pw', (c) => c.redis.sentinelPassword, 'sentinel-pw', { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }],
     BREAKERS: ['moralis, twitter', (c) => Object.keys(c.breakers), ['moralis', 'twitter']],
     BREAKER_FAILURE_THRESHOLD: ['7', (c) => c.breakers.reddit.failureThreshold, 7],
     BREAKER_TIMEOUT_SECONDS: ['60', (c) => c.breakers.moralis.timeoutSeconds, 60],
@@ -109,6 +128,13 @@ describe('environment variables', () => {
     BREAKER_HALF_OPEN_SUCCESS_THRESHOLD: ['1', (c) => c.breakers.glassnode.halfOpenSuccessThreshold, 1],
     BREAKER_BACKOFF_MULTIPLIER: ['2.5', (c) => c.breakers.lunarcrush.backoffMultiplier, 2.5],
     BREAKER_MAX_TIMEOUT_SECONDS: ['7200', (c) => c.breakers.moralis.maxTimeoutSeconds, 7200],
+    BREAKER_MODE: ['time-window', (c) => c.breakers.reddit.mode, 'time-window'],
+    BREAKER_WINDOW_SIZE: ['60', (c) => c.breakers.twitter.windowSize, 60, { BREAKER_MODE: 'time-window' }],
+    BREAKER_MINIMUM_NUMBER_OF_CALLS: ['20', (c) => c.breakers.moralis.minimumNumberOfCalls, 20, { BREAKER_MODE: 'count-window' }],
+    BREAKER_FAILURE_RATE_THRESHOLD: ['30.5', (c) => c.breakers.glassnode.failureRateThreshold, 30.5],
+    BREAKER_SLOW_CALL_DURATION_MS: ['2500', (c) => c.breakers.lunarcrush.slowCallDurationMs, 2500],
+    BREAKER_SLOW_CALL_RATE_THRESHOLD: ['80', (c) => c.breakers.moralis.slowCallRateThreshold, 80],
+    BREAKER_MIN_FAILING_WORKERS: ['2', (c) => c.breakers.reddit.minFailingWorkers, 2, { BREAKER_MODE: 'count-window' }],
     FORCED_OPEN_RECHECK_SECONDS: ['15', (c) => c.interceptor.forcedOpenRecheckSeconds, 15],
     METRICS_PROMETHEUS_ADDRESS: ['127.0.0.1:9464', (c) => c.metrics.prometheusAddress, '127.0.0.1:9464'],
     ...Object.fromEntries(
@@ -124,8 +150,8 @@ describe('environment variables', () => {
     expect(Object.keys(cases).sort()).toEqual(read.sort());
   });
 
-  it.each(Object.entries(cases))('%s lands where it belongs', (name, [value, get, expected]) => {
-    expect(get(loadConfig({ [name]: value }))).toEqual(expected);
+  it.each(Object.entries(cases))('%s lands where it belongs', (name, [value, get, expected, needs]) => {
+    expect(get(loadConfig({ ...needs, [name]: value }))).toEqual(expected);
   });
 
   it('BREAKER_* settings apply to every breaker and leave the other settings at the seed defaults', () => {
@@ -249,6 +275,17 @@ describe('invalid values: a ConfigError on one line naming the variable and the 
     [
       { BREAKER_TIMEOUT_SECONDS: '5000', BREAKER_FAILURE_THRESHOLD: '3' },
       'invalid configuration: breakerDefaults.maxTimeoutSeconds (BREAKER_TIMEOUT_SECONDS): maxTimeoutSeconds (3600) must be ≥ timeoutSeconds (5000)',
+    ],
+    [{ BREAKER_MODE: 'sometimes' }, 'invalid configuration: breakerDefaults.mode (BREAKER_MODE): mode must be one of consecutive, count-window, time-window'],
+    [{ BREAKER_FAILURE_RATE_THRESHOLD: '0' }, 'invalid configuration: breakerDefaults.failureRateThreshold (BREAKER_FAILURE_RATE_THRESHOLD): failureRateThreshold must be greater than 0 (a percentage)'],
+    [{ BREAKER_SLOW_CALL_RATE_THRESHOLD: '101' }, 'invalid configuration: breakerDefaults.slowCallRateThreshold (BREAKER_SLOW_CALL_RATE_THRESHOLD): slowCallRateThreshold must be at most 100 (a percentage)'],
+    [
+      { BREAKER_MODE: 'count-window', BREAKER_WINDOW_SIZE: '20' },
+      'invalid configuration: breakerDefaults.minimumNumberOfCalls (BREAKER_WINDOW_SIZE): minimumNumberOfCalls (100) must be ≤ windowSize (20): a count window never holds more calls',
+    ],
+    [
+      { BREAKER_MIN_FAILING_WORKERS: '2' },
+      'invalid configuration: breakerDefaults.minFailingWorkers (BREAKER_MIN_FAILING_WORKERS): minFailingWorkers (2) needs a window: set mode to count-window or time-window',
     ],
     [{ REDIS_URL: 'http://x' }, 'invalid configuration: redis.url (REDIS_URL): redis.url must start with redis:// or rediss://'],
     [{ REDIS_TIMEOUT_MS: '-1' }, 'invalid configuration: redis.timeoutMs (REDIS_TIMEOUT_MS): Too small: expected number to be >0'],

@@ -154,6 +154,13 @@ describe('configuration', () => {
       halfOpenSuccessThreshold: 2,
       backoffMultiplier: 1.5,
       maxTimeoutSeconds: 3600,
+      mode: 'consecutive',
+      windowSize: 100,
+      minimumNumberOfCalls: 100,
+      failureRateThreshold: 50,
+      slowCallDurationMs: 60_000,
+      slowCallRateThreshold: 100,
+      minFailingWorkers: 1,
     });
   });
 

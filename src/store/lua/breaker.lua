@@ -11,8 +11,13 @@
 --          nonce (always last): the incarnation given to a state this call writes fresh
 --          record's arguments: epoch, probeId (-1: none), outcome, incarnation ('' : none),
 --          leaseExpiresAt (-1: none)
+--          A rate mode (count-window, time-window) records with op 'recordw' instead: the same
+--          arguments, then durationMs (-1: none) and the worker's key ('' : no quorum); its
+--          settings add ',count|time,windowSize,slowCallDurationMs,minimumNumberOfCalls,
+--          failureRateThreshold,slowCallRateThreshold,minFailingWorkers'. Its window (the last
+--          field of the canonical form) mirrors src/breaker/window.ts and *-window-rule.ts.
 --
--- Replies: acquire → { repaired, epoch, incarnation } when admitted in the closed state (the hot
+-- Replies (recordw as record): acquire → { repaired, epoch, incarnation } when admitted in the closed state (the hot
 -- path), else { repaired, allowed, state, probe, epoch, probeId, retryAfterMs, leaseExpiresAt,
 -- event, from, json, incarnation }; record → counted (0 or 1) when the breaker was and stays
 -- closed with nothing to repair (the hot path), else { repaired, counted, state } with no
@@ -47,8 +52,13 @@ end
 local CLOSED_HEAD = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"incarnation":"([%w_%-]+)","failureCount":(%d+),"consecutiveSuccesses":(%d+),"lastFailureTime":([%dnul]+),"stats":{"totalSuccesses":(%d+),"totalFailures":(%d+)()'
 local CLOSED_END = ',"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}}}'
 
+-- The rate modes' hot path (recordw): an outcome that keeps a closed breaker closed and, for a
+-- counted success, lands in the window's newest bucket (time) or ring (count) rewrites the same
+-- head fields, then only the window's first bucket or its ring; anything else takes the full path.
+local WINDOW_AT = ',"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}},"window":{"kind":"'
+
 local raw = nil
-if op == 'acquire' or op == 'record' then
+if op == 'acquire' or op == 'record' or op == 'recordw' then
   raw = redis.pcall('GET', key)
   if op == 'record' and type(raw) == 'string' then
     local e, inc, fc, cs, lf, ts, tf, rest = string.match(raw, CLOSED_HEAD)
@@ -85,22 +95,109 @@ if op == 'acquire' or op == 'record' then
         return counted
       end
     end
+  elseif op == 'recordw' and type(raw) == 'string' then
+    local e, inc, fc, cs, lf, ts, tf, rest = string.match(raw, CLOSED_HEAD)
+    local at = e and #e < 16 and #fc < 16 and #cs < 16 and #ts < 16 and #tf < 16 and #lf < 16
+      and (lf == 'null' or not string.find(lf, '%D')) and string.find(raw, WINDOW_AT, rest, true)
+    local mode, size, slowMs = string.match(ARGV[4], '^[^,]+,[^,]+,[^,]+,[^,]+,[^,]+,[^,]+,(%a+),(%d+),([^,]+),')
+    -- The window, matched in one go: time → its head, the newest bucket's calls and where they
+    -- are; count → its seq, workers and ring, up to the end of the value.
+    local kind, wrest, head, before, hc, after, seq, workers, ring
+    if at and mode == 'time' then
+      local wsize
+      wsize, wrest, head, before, hc, after = string.match(raw, '^time","size":(%d+),()"head":(%d+),"workers":%b{},"buckets":%[%[()(%d+)()', at + #WINDOW_AT)
+      if wsize == size then kind = 'time' end
+    elseif at and mode == 'count' then
+      local wsize
+      wsize, wrest, seq, workers, ring = string.match(raw, '^count","size":(%d+),()"seq":(%d+),"workers":(%b{}),"ring":"([ofsx]*)"}}$', at + #WINDOW_AT)
+      if wsize == size then kind = 'count' end
+    end
+    if kind then
+      local outcome = ARGV[7]
+      local pinc = ARGV[8]
+      local current = ARGV[5] == e and (pinc == '' or pinc == inc)
+      local counted, fast = 0, true
+      -- a counted success rewrites the window: the newest bucket's calls (time: raw up to `cut`,
+      -- the new count, raw from `resume`) or the ring (count: raw up to `cut`, then `tail`)
+      local cut, mid, resume, tail = nil, nil, nil, nil
+      if pinc == inc and not current and tonumber(ARGV[5]) > tonumber(e) then fast = false end
+      if outcome == 'success' then
+        ts = string.format('%d', ts + 1)
+        if current then
+          if (tonumber(ARGV[10]) or -1) >= tonumber(slowMs) then
+            fast = false -- a slow call: it may open (full path)
+          elseif kind == 'time' then
+            local n = math.min(tonumber(size), 20)
+            if #head < 16 and #hc < 16 and tonumber(head) == math.floor(now / (tonumber(size) * 1000 / n))
+                and string.sub(raw, -3) == ']}}' then
+              cut, mid, resume = before - 1, string.format('%d', hc + 1), after
+              fc, cs, counted = '0', string.format('%d', cs + 1), 1
+            else
+              fast = false -- a new bucket: the window moves (full path)
+            end
+          else
+            if #seq < 16 then
+              ring = ring .. 'o'
+              if #ring > tonumber(size) then ring = string.sub(ring, 2) end
+              cut, tail = wrest - 1, '"seq":' .. string.format('%d', seq + 1) .. ',"workers":' .. workers .. ',"ring":"' .. ring .. '"}}'
+              fc, cs, counted = '0', string.format('%d', cs + 1), 1
+            else
+              fast = false
+            end
+          end
+        end
+      elseif outcome == 'failure' then
+        tf = string.format('%d', tf + 1)
+        if current then fast = false end -- a failure may open (full path)
+      elseif outcome ~= 'ignored' then
+        fast = false
+      end
+      if fast then
+        -- One concatenation per value written.
+        local value
+        if mid then
+          value = '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"incarnation":"' .. inc .. '","failureCount":' .. fc
+            .. ',"consecutiveSuccesses":' .. cs .. ',"lastFailureTime":' .. lf .. ',"stats":{"totalSuccesses":' .. ts
+            .. ',"totalFailures":' .. tf .. string.sub(raw, rest, cut) .. mid .. string.sub(raw, resume)
+        elseif tail then
+          value = '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"incarnation":"' .. inc .. '","failureCount":' .. fc
+            .. ',"consecutiveSuccesses":' .. cs .. ',"lastFailureTime":' .. lf .. ',"stats":{"totalSuccesses":' .. ts
+            .. ',"totalFailures":' .. tf .. string.sub(raw, rest, cut) .. tail
+        else
+          value = '{"v":1,"state":"closed","forced":false,"epoch":' .. e .. ',"incarnation":"' .. inc .. '","failureCount":' .. fc
+            .. ',"consecutiveSuccesses":' .. cs .. ',"lastFailureTime":' .. lf .. ',"stats":{"totalSuccesses":' .. ts
+            .. ',"totalFailures":' .. tf .. string.sub(raw, rest)
+        end
+        redis.call('SET', key, value, 'EX', ttl)
+        return counted
+      end
+    end
   end
 end
 
 local cfg = nil
 local function config()
   if not cfg then
-    local threshold, timeout, maxCalls, successThreshold, mult, maxTimeout =
-      string.match(ARGV[4], '^([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+    local p = {}
+    for part in string.gmatch(ARGV[4], '[^,]+') do p[#p + 1] = part end
     cfg = {
-      threshold = tonumber(threshold),
-      timeout = tonumber(timeout),
-      maxCalls = tonumber(maxCalls),
-      successThreshold = tonumber(successThreshold),
-      mult = tonumber(mult),
-      maxTimeout = tonumber(maxTimeout),
+      threshold = tonumber(p[1]),
+      timeout = tonumber(p[2]),
+      maxCalls = tonumber(p[3]),
+      successThreshold = tonumber(p[4]),
+      mult = tonumber(p[5]),
+      maxTimeout = tonumber(p[6]),
     }
+    -- A rate mode (nil: consecutive).
+    if p[7] then
+      cfg.mode = p[7]
+      cfg.size = tonumber(p[8])
+      cfg.slowMs = tonumber(p[9])
+      cfg.minCalls = tonumber(p[10])
+      cfg.failRate = tonumber(p[11])
+      cfg.slowRate = tonumber(p[12])
+      cfg.minWorkers = tonumber(p[13])
+    end
   end
   return cfg
 end
@@ -141,6 +238,34 @@ local function salvageStats(st)
   return out, why
 end
 
+-- A rate mode's window (src/breaker/window.ts): nil when valid, else the reason.
+local function invalidWindow(w)
+  if type(w) ~= 'table' or type(w.workers) ~= 'table' then return 'window: malformed' end
+  local n = 0
+  for k, v in pairs(w.workers) do
+    if type(k) ~= 'string' or #k ~= 8 or string.find(k, '[^0-9a-f]') or not isCount(v) then return 'window.workers: malformed' end
+    n = n + 1
+  end
+  if n > 16 then return 'window.workers: too many' end
+  if w.kind == 'count' then
+    if not isCount(w.size) or w.size < 1 or w.size > 1000 or not isCount(w.seq) or type(w.ring) ~= 'string'
+        or #w.ring > 1000 or string.find(w.ring, '[^ofsx]') then
+      return 'window: malformed'
+    end
+    return nil
+  end
+  if w.kind ~= 'time' or not isCount(w.size) or w.size < 1 or w.size > 3600 or not isCount(w.head) or type(w.buckets) ~= 'table' then
+    return 'window: malformed'
+  end
+  local nb = 0
+  for _ in pairs(w.buckets) do nb = nb + 1 end
+  if nb < 1 or nb > 20 or nb ~= #w.buckets then return 'window.buckets: malformed' end
+  for _, b in ipairs(w.buckets) do
+    if type(b) ~= 'table' or #b ~= 3 or not isCount(b[1]) or not isCount(b[2]) or not isCount(b[3]) then return 'window.buckets: malformed' end
+  end
+  return nil
+end
+
 -- Returns nil when valid, else the reason.
 local function invalid(s)
   if type(s) ~= 'table' then return 'not an object' end
@@ -171,6 +296,7 @@ local function invalid(s)
     if type(id) ~= 'string' or not string.match(id, '^%d+$') or not isCount(exp) then return 'halfOpen.leases: malformed' end
   end
   if s.state == 'open' and s.openedAt == NULL then return 'openedAt: an open circuit needs its opening time' end
+  if s.window ~= nil then return invalidWindow(s.window) end
   return nil
 end
 
@@ -202,6 +328,24 @@ end
 
 local function byNumber(a, b) return tonumber(a) < tonumber(b) end
 
+-- A window's canonical form: ',"window":{...}' (its keys in window.ts's order, workers sorted), '' for none.
+local function encodeWindow(w)
+  if w == nil then return '' end
+  local keys = {}
+  for k in pairs(w.workers) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = '"' .. k .. '":' .. num(w.workers[k]) end
+  local workers = '{' .. table.concat(keys, ',') .. '}'
+  if w.kind == 'count' then
+    return ',"window":{"kind":"count","size":' .. num(w.size) .. ',"seq":' .. num(w.seq) .. ',"workers":' .. workers
+      .. ',"ring":"' .. w.ring .. '"}'
+  end
+  local bs = {}
+  for i, b in ipairs(w.buckets) do bs[i] = '[' .. num(b[1]) .. ',' .. num(b[2]) .. ',' .. num(b[3]) .. ']' end
+  return ',"window":{"kind":"time","size":' .. num(w.size) .. ',"head":' .. num(w.head) .. ',"workers":' .. workers
+    .. ',"buckets":[' .. table.concat(bs, ',') .. ']}'
+end
+
 -- The canonical form (see the top of this file): the keys of BreakerState in its order.
 local function encode(s)
   local h, st = s.halfOpen, s.stats
@@ -221,7 +365,7 @@ local function encode(s)
     .. ',"timeoutSeconds":' .. num(s.timeoutSeconds) .. ',"openedAt":' .. num(s.openedAt)
     .. ',"lastStateChange":' .. num(s.lastStateChange)
     .. ',"halfOpen":{"attempts":' .. num(h.attempts) .. ',"successes":' .. num(h.successes)
-    .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}}'
+    .. ',"nextProbeId":' .. num(h.nextProbeId) .. ',"leases":{' .. table.concat(ids, ',') .. '}}' .. encodeWindow(s.window) .. '}'
 end
 
 -- Writes the state; a state written fresh gets its incarnation here. The TTL never ends an open
@@ -259,6 +403,7 @@ local function moveTo(s, to)
   s.epoch = s.epoch + 1
   s.lastStateChange = now
   s.halfOpen = emptyHalfOpen()
+  s.window = nil
 end
 
 local function expireLeases(s)
@@ -323,7 +468,115 @@ if op == 'acquire' then
   return { repaired, 1, 'half-open', 1, s.epoch, probeId, -1, leaseExpiresAt, event, from, json, s.incarnation }
 end
 
-if op == 'record' then
+-- The rate modes' rules (src/breaker/window.ts, count-window-rule.ts, time-window-rule.ts).
+local function ratesOpen(calls, failures, slow, failingWorkers)
+  local c = config()
+  return calls >= c.minCalls and (failures * 100 >= c.failRate * calls or slow * 100 >= c.slowRate * calls)
+    and (c.minWorkers <= 1 or failingWorkers >= c.minWorkers)
+end
+
+local function noteWorker(workers, wkey, at, oldest, limit)
+  local out, n = {}, 0
+  for k, v in pairs(workers) do
+    if v > oldest then
+      out[k] = v
+      n = n + 1
+    end
+  end
+  if out[wkey] then
+    if at > out[wkey] then out[wkey] = at end
+  else
+    out[wkey] = at
+    n = n + 1
+  end
+  while n > limit do
+    local victim = nil
+    for k, v in pairs(out) do
+      if victim == nil or v < out[victim] or (v == out[victim] and k < victim) then victim = k end
+    end
+    out[victim] = nil
+    n = n - 1
+  end
+  return out
+end
+
+local function workersAfter(workers, oldest)
+  local n = 0
+  for _, v in pairs(workers) do if v > oldest then n = n + 1 end end
+  return n
+end
+
+local function countRecord(s, outcome, slow, wkey)
+  local c = config()
+  local w = s.window
+  if type(w) ~= 'table' or w.kind ~= 'count' or w.size ~= c.size then w = { kind = 'count', size = c.size, seq = 0, workers = {}, ring = '' } end
+  local bad = outcome == 'failure' or slow
+  local ch
+  if outcome == 'failure' then
+    if slow then ch = 'x' else ch = 'f' end
+  elseif slow then ch = 's' else ch = 'o' end
+  local ring = w.ring .. ch
+  if #ring > w.size then ring = string.sub(ring, #ring - w.size + 1) end
+  local seq = w.seq + 1
+  local workers = w.workers
+  if bad and c.minWorkers > 1 then workers = noteWorker(workers, wkey, seq, seq - w.size, c.minWorkers) end
+  s.window = { kind = 'count', size = w.size, seq = seq, workers = workers, ring = ring }
+  if not bad then return false end
+  local _, failures = string.gsub(ring, '[fx]', '')
+  local _, slowCalls = string.gsub(ring, '[sx]', '')
+  return ratesOpen(#ring, failures, slowCalls, workersAfter(workers, seq - w.size))
+end
+
+local function timeRecord(s, outcome, slow, wkey)
+  local c = config()
+  local n = math.min(c.size, 20)
+  local at = floor(now / (c.size * 1000 / n))
+  local w = s.window
+  if type(w) ~= 'table' or w.kind ~= 'time' or w.size ~= c.size then
+    w = { kind = 'time', size = c.size, head = at, workers = {}, buckets = { { 0, 0, 0 } } }
+  end
+  if at <= w.head - n then
+    s.window = w
+    return false
+  end
+  local head = w.head
+  local buckets = {}
+  if at > head then
+    for i = 1, math.min(at - head, n) do buckets[i] = { 0, 0, 0 } end
+    for _, b in ipairs(w.buckets) do
+      if #buckets >= n then break end
+      buckets[#buckets + 1] = { b[1], b[2], b[3] }
+    end
+    while #buckets > 1 do
+      local last = buckets[#buckets]
+      if last[1] ~= 0 or last[2] ~= 0 or last[3] ~= 0 then break end
+      buckets[#buckets] = nil
+    end
+    head = at
+  else
+    for i, b in ipairs(w.buckets) do buckets[i] = { b[1], b[2], b[3] } end
+  end
+  local i = head - at + 1
+  while #buckets < i do buckets[#buckets + 1] = { 0, 0, 0 } end
+  local b = buckets[i]
+  b[1] = b[1] + 1
+  if outcome == 'failure' then b[2] = b[2] + 1 end
+  if slow then b[3] = b[3] + 1 end
+  local bad = outcome == 'failure' or slow
+  local workers = w.workers
+  if bad and c.minWorkers > 1 then workers = noteWorker(workers, wkey, at, head - n, c.minWorkers) end
+  s.window = { kind = 'time', size = w.size, head = head, workers = workers, buckets = buckets }
+  if not bad then return false end
+  local calls, failures, slowCalls = 0, 0, 0
+  for _, x in ipairs(buckets) do
+    calls = calls + x[1]
+    failures = failures + x[2]
+    slowCalls = slowCalls + x[3]
+  end
+  return ratesOpen(calls, failures, slowCalls, workersAfter(workers, head - n))
+end
+
+if op == 'record' or op == 'recordw' then
   local epoch = tonumber(ARGV[5])
   local probeId = tonumber(ARGV[6])
   local outcome = ARGV[7]
@@ -361,12 +614,22 @@ if op == 'record' then
     if outcome == 'success' then
       s.failureCount = 0
       s.consecutiveSuccesses = s.consecutiveSuccesses + 1
-      return finish(1, '')
+    else
+      s.failureCount = s.failureCount + 1
+      s.consecutiveSuccesses = 0
+      s.lastFailureTime = now
     end
-    s.failureCount = s.failureCount + 1
-    s.consecutiveSuccesses = 0
-    s.lastFailureTime = now
-    if s.failureCount < config().threshold then return finish(1, '') end
+    -- When to open: the mode's rule (src/breaker/opening-rule.ts).
+    local open
+    local mode = config().mode
+    if mode == 'count' or mode == 'time' then
+      local slow = (tonumber(ARGV[10]) or -1) >= config().slowMs
+      if mode == 'count' then open = countRecord(s, outcome, slow, ARGV[11]) else open = timeRecord(s, outcome, slow, ARGV[11]) end
+    else
+      s.window = nil
+      open = outcome == 'failure' and s.failureCount >= config().threshold
+    end
+    if not open then return finish(1, '') end
     moveTo(s, 'open')
     return finish(1, 'opened', 'closed')
   end
