@@ -15,12 +15,15 @@ export async function runWorker(config: AppConfig): Promise<void> {
   logger.info(`breaker state in ${stores.description}`, {});
   // The plugin registers the BreakerState search attribute and starts the breaker workflows as the worker runs.
   const { worker, plugin } = await createAppWorker({ config, connection, store: stores.breakers, results: stores.results, logger });
-  logger.info('worker running', { taskQueue: config.temporal.taskQueue, breakers: [...plugin.breakers.keys()] });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const running = worker.run();
   try {
-    await worker.run();
+    // "running" once the breaker workflows exist too (the plugin starts them beside the worker).
+    await Promise.race([plugin.whenPrepared(), running.then(() => undefined, () => undefined)]);
+    logger.info('worker running', { taskQueue: config.temporal.taskQueue, breakers: [...plugin.breakers.keys()] });
+    await running;
   } finally {
     await stores.close();
     await connection.close();
