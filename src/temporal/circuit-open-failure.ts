@@ -22,5 +22,3 @@ export function circuitOpenFailure(status: BreakerStatus, retryAfterMs: number):
     category: ApplicationFailureCategory.BENIGN,
   });
 }
-
-export { isCircuitOpen as isCircuitOpenFailure } from './is-circuit-open';

@@ -52,6 +52,11 @@ end
 local CLOSED_HEAD = '^{"v":1,"state":"closed","forced":false,"epoch":(%d+),"incarnation":"([%w_%-]+)","failureCount":(%d+),"consecutiveSuccesses":(%d+),"lastFailureTime":([%dnul]+),"stats":{"totalSuccesses":(%d+),"totalFailures":(%d+)()'
 local CLOSED_END = ',"halfOpen":{"attempts":0,"successes":0,"nextProbeId":0,"leases":{}}}'
 
+-- Why the two hot paths below exist: bench rows `redis` and `redis-rate` at 4 processes, where
+-- Redis's own CPU per script call sets the rate. The consecutive one cut a record from 8.9 to
+-- 6.5-6.9 us of Redis time (INFO commandstats, 2026-11-27); the rate one runs at 7.8-8.2 us
+-- (time window) against 6.0 us consecutive (2026-12-01); its gain over the full path was not
+-- measured in one run and is the first thing to check when the rate rows are worked on.
 -- The rate modes' hot path (recordw): an outcome that keeps a closed breaker closed and, for a
 -- counted success, lands in the window's newest bucket (time) or ring (count) rewrites the same
 -- head fields, then only the window's first bucket or its ring; anything else takes the full path.
