@@ -15,7 +15,15 @@ const load = createRequire(__filename);
 const newestUnder = (dir: string): number =>
   Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newestUnder(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
 
+let loaded: Library | undefined;
+
+/** The library, loaded (and checked against src/) once per process: a later edit of src/ does not stop a run under way. */
 export function benchLibrary(): Library {
+  loaded ??= loadLibrary();
+  return loaded;
+}
+
+function loadLibrary(): Library {
   if (process.env.BENCH_LIBRARY === 'src') return load('../src') as Library;
   const root = join(__dirname, '..');
   const entry = join(root, 'dist', 'src', 'index.js');

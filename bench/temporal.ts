@@ -9,7 +9,7 @@
  *    worker processes running at the same time, one with the interceptor and one without.
  * 3. Short-circuit latency (dev server, local Redis): time from the activity's inbound execute to
  *    the CircuitOpenError thrown by the interceptor, measured by an outer interceptor; with the
- *    default open-state cache (openCacheMs 1000) and with none (a Redis GET per rejection).
+ *    default snapshot (snapshotMaxAgeMs 1000) and with none (a Redis GET per rejection).
  *
  * Env knobs: BENCH_ONLY=outage|throughput|latency (comma list), BENCH_OUTAGE_MINUTES (30),
  * BENCH_COLLECTORS (1), BENCH_WORKERS (4), BENCH_MODES (breaker,none), BENCH_THROUGHPUT_N (300), BENCH_THROUGHPUT_ROUNDS (3),
@@ -170,7 +170,7 @@ async function devServerBenches(redis: RedisServer) {
     if (only.includes('throughput')) results.throughput = await throughput(env, redis);
     if (only.includes('latency')) {
       // The default (a worker rejects from the open state it read for up to 1 s, refreshed in the
-      // background) and openCacheMs 0 (a GET of the shared state for every rejection).
+      // background) and snapshotMaxAgeMs 0 (a GET of the shared state for every rejection).
       results.shortCircuitLatency = await shortCircuitLatency(env, redis, 1000);
       results.shortCircuitLatencyUncached = await shortCircuitLatency(env, redis, 0);
     }
@@ -263,9 +263,9 @@ async function throughput(env: TestWorkflowEnvironment, redis: RedisServer) {
   };
 }
 
-async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisServer, openCacheMs: number) {
+async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisServer, snapshotMaxAgeMs: number) {
   const sim = await startSimulator({ port: 0 });
-  const h = await startHarness(env, { sim, config: { redis: { url: redis.url, keyPrefix: `bench-lat-${openCacheMs}-${Date.now()}:cb_state:`, openCacheMs } } });
+  const h = await startHarness(env, { sim, config: { redis: { url: redis.url, keyPrefix: `bench-lat-${snapshotMaxAgeMs}-${Date.now()}:cb_state:`, snapshotMaxAgeMs } } });
   const cfg = h.breakers.get('moralis')!;
   // open the circuit the ordinary way: failureThreshold recorded failures
   const cb = new CircuitBreaker(cfg, h.stores.breakers);
@@ -300,7 +300,7 @@ async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisSer
         Array.from({ length: Math.min(LATENCY_CONC, LATENCY_N - base) }, (_, k) =>
           env.client.workflow.start('onChainCollectorWorkflow', {
             taskQueue: h.taskQueue,
-            workflowId: `bench-lat-${openCacheMs}-${base + k}-${h.taskQueue}`,
+            workflowId: `bench-lat-${snapshotMaxAgeMs}-${base + k}-${h.taskQueue}`,
             args: [{ sources: ['moralis'], maxCycles: 1, policy: { moralis: 'skip' } }],
           }),
         ),
@@ -311,7 +311,7 @@ async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisSer
   const calls = (await sim.control.stats()).providers.moralis.calls;
   const warm = samplesUs.slice(Math.min(20, Math.floor(samplesUs.length / 10)));
   const result = {
-    openCacheMs,
+    snapshotMaxAgeMs,
     concurrency: LATENCY_CONC,
     samples: warm.length,
     discardedWarmup: samplesUs.length - warm.length,
@@ -321,7 +321,7 @@ async function shortCircuitLatency(env: TestWorkflowEnvironment, redis: RedisSer
     nonCircuitErrors: others,
     providerCallsDuringRun: calls,
   };
-  console.log(`[latency] openCacheMs ${openCacheMs}: ${warm.length} rejections: p50 ${pct(warm, 50).toFixed(0)} µs, p99 ${pct(warm, 99).toFixed(0)} µs (provider calls ${calls})`);
+  console.log(`[latency] snapshotMaxAgeMs ${snapshotMaxAgeMs}: ${warm.length} rejections: p50 ${pct(warm, 50).toFixed(0)} µs, p99 ${pct(warm, 99).toFixed(0)} µs (provider calls ${calls})`);
   await h.close();
   await sim.close();
   return result;
@@ -351,9 +351,9 @@ async function main() {
   const t = report.throughput as { withBreakerPerSec: number; withoutPerSec: number; ratio: number; activitiesPerQueuePerRound: number; rounds: unknown[] } | undefined;
   if (t) lines.push(`| throughput, activities/s (dev server, both modes at once in two worker processes, ${t.activitiesPerQueuePerRound} each per round, median of ${t.rounds.length} rounds) | ${t.withBreakerPerSec.toFixed(1)} | ${t.withoutPerSec.toFixed(1)} | ${t.ratio.toFixed(3)} (goal ≥ 0.95) ${t.ratio >= 0.95 ? 'MET' : 'MISSED'} |`);
   const l = report.shortCircuitLatency as { p50us: number; p99us: number; samples: number } | undefined;
-  if (l) lines.push(`| short-circuit latency p50 / p99 (${l.samples} rejections, local Redis, default openCacheMs 1000) | ${(l.p50us / 1000).toFixed(2)} ms / ${(l.p99us / 1000).toFixed(2)} ms | | p99 goal ≤ 2 ms ${l.p99us <= 2000 ? 'MET' : 'MISSED'} |`);
+  if (l) lines.push(`| short-circuit latency p50 / p99 (${l.samples} rejections, local Redis, default snapshotMaxAgeMs 1000) | ${(l.p50us / 1000).toFixed(2)} ms / ${(l.p99us / 1000).toFixed(2)} ms | | p99 goal ≤ 2 ms ${l.p99us <= 2000 ? 'MET' : 'MISSED'} |`);
   const u = report.shortCircuitLatencyUncached as { p50us: number; p99us: number; samples: number } | undefined;
-  if (u) lines.push(`| same, openCacheMs 0 (a Redis GET per rejection) | ${(u.p50us / 1000).toFixed(2)} ms / ${(u.p99us / 1000).toFixed(2)} ms | | for comparison |`);
+  if (u) lines.push(`| same, snapshotMaxAgeMs 0 (a Redis GET per rejection) | ${(u.p50us / 1000).toFixed(2)} ms / ${(u.p99us / 1000).toFixed(2)} ms | | for comparison |`);
   report.table = lines.join('\n');
 
   const dir = join(__dirname, 'results');

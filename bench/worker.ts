@@ -1,5 +1,8 @@
 /** A bench worker process (forked by bench/run.ts with tsx): runs the scenarios it is sent. */
+import { benchLibrary } from './library';
 import { runScenario, type ScenarioSpec } from './scenarios';
+
+benchLibrary(); // loaded, and checked against src/, before the run starts
 
 interface Request {
   id: number;

@@ -68,8 +68,7 @@ export class CircuitBreaker {
     options: { leaseMs?: number } = {},
   ): Promise<{ decision: Decision; status: BreakerStatus | null; transition: Transition | null }> {
     const reply = this.notify(await this.store.acquire(this.config, now, options.leaseMs ?? this.probeLeaseMs));
-    const state = reply.state ?? (reply.result.allowed ? undefined : await this.store.load(this.config));
-    return { decision: reply.result, status: state ? toStatus(this.config, state, now) : null, transition: reply.transition };
+    return { decision: reply.result, status: reply.result.allowed ? null : toStatus(this.config, reply.state, now), transition: reply.transition };
   }
 
   recordSuccess(permit: Permit, now: number = this.clock(), details?: OutcomeDetails): Promise<RecordResult> {
@@ -117,8 +116,7 @@ export class CircuitBreaker {
     const reply = this.notify(await this.store.acquire(this.config, now, this.probeLeaseMs));
     const decision = reply.result;
     if (!decision.allowed) {
-      const state = reply.state ?? (await this.store.load(this.config));
-      throw new CircuitOpenError(toStatus(this.config, state, now), decision.retryAfterMs);
+      throw new CircuitOpenError(toStatus(this.config, reply.state, now), decision.retryAfterMs);
     }
     let value: T;
     // The attempt's duration (for slow calls), on a monotonic clock: only when the mode reads it.

@@ -127,7 +127,7 @@ export function createStores(config: AppConfig, logger: Logger, options: { resul
     keyPrefix: config.redis.keyPrefix,
     timeoutMs: config.redis.timeoutMs,
     onUnavailable: config.redis.onUnavailable,
-    openCacheMs: config.redis.openCacheMs,
+    snapshotMaxAgeMs: config.redis.snapshotMaxAgeMs,
     logger,
   });
   return {

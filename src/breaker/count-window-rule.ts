@@ -5,7 +5,7 @@ import { noteWorker, ratesOpen, workersAfter, type CountWindow, type RingChar, t
 
 /** The state's count window if it fits the config, else a fresh one. */
 const windowOf = (cfg: BreakerConfig, s: BreakerState): CountWindow =>
-  s.window?.kind === 'count' && s.window.size === cfg.windowSize ? s.window : { kind: 'count', size: cfg.windowSize, seq: 0, workers: {}, ring: '' };
+  s.state === 'closed' && s.window?.kind === 'count' && s.window.size === cfg.windowSize ? s.window : { kind: 'count', size: cfg.windowSize, seq: 0, workers: {}, ring: '' };
 
 function figuresOf(w: CountWindow): WindowFigures {
   let failures = 0;

@@ -1,7 +1,7 @@
 import type { BreakerConfig, OpeningMode } from './config';
 import { consecutiveRule } from './consecutive-rule';
 import { countWindowRule } from './count-window-rule';
-import type { BreakerState } from './state';
+import type { BreakerState, ClosedState } from './state';
 import { timeWindowRule } from './time-window-rule';
 import type { SlidingWindow, WindowFigures } from './window';
 
@@ -23,8 +23,8 @@ export interface ClosedOutcome {
  */
 export interface OpeningRule {
   readonly mode: OpeningMode;
-  record(cfg: BreakerConfig, s: BreakerState, o: ClosedOutcome): { window: SlidingWindow | undefined; open: boolean };
-  /** The window's figures at `now` (the status), or null for a mode without a window. */
+  record(cfg: BreakerConfig, s: ClosedState, o: ClosedOutcome): { window: SlidingWindow | undefined; open: boolean };
+  /** The window's figures at `now` (the status; a circuit that is not closed has an empty window), or null for a mode without a window. */
   figures(cfg: BreakerConfig, s: BreakerState, now: number): WindowFigures | null;
 }
 

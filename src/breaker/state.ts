@@ -21,37 +21,78 @@ const statisticsSchema = z.object({
 /** An incarnation id: letters, digits, `_` and `-` (see src/store/incarnation.ts). */
 export const INCARNATION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/**
- * The persisted state of one breaker: the same JSON in the memory store, in Redis
- * (`cb_state:{name}`) and in the Lua scripts. `epoch` grows on every state change;
- * permits carry it so that late outcomes of older calls move no state. `incarnation` names the
- * history: a store gives one to a state it writes fresh (no value before, or a corrupt one), so
- * that a permit issued before the key was deleted or an older value restored never matches.
- * Values written before incarnations have none and still read; so do values without a window.
- */
-export const breakerStateSchema = z.object({
+/** probe id (as a string key) → lease expiry (ms). An object, so that `{}` is the same in JSON and Lua. */
+const leasesSchema = z.record(z.string().regex(/^\d+$/), instant);
+
+/** The half-open bookkeeping of every state but half-open: nothing in flight, nothing counted. */
+const noHalfOpen = z.object({
+  attempts: z.literal(0),
+  successes: z.literal(0),
+  nextProbeId: z.literal(0),
+  leases: z.record(z.string(), z.never()),
+});
+
+/** The opening time: only an open circuit (forced or not) has one (the same reasons as the Lua's). */
+const openingTime = z.number({ error: 'an open circuit needs its opening time' }).int().nonnegative();
+const noOpeningTime = z.null({ error: 'only an open circuit has one' });
+/** A window anywhere but in a closed circuit is a corrupt value (the Lua says the same), not a key to drop. */
+const noWindow = z.never({ error: 'only a closed circuit has one' }).optional();
+
+/** What every state has, whatever its circuit state. */
+const common = {
   v: z.literal(1),
-  state: z.enum(['closed', 'open', 'half-open']),
-  forced: z.boolean(),
   epoch: count,
   incarnation: z.string().regex(INCARNATION_PATTERN).optional(),
   failureCount: count,
   consecutiveSuccesses: count,
   timeoutSeconds: z.number().int().positive(),
-  openedAt: instant.nullable(),
   lastFailureTime: instant.nullable(),
   lastStateChange: instant.nullable(),
-  halfOpen: z.object({
-    attempts: count,
-    successes: count,
-    nextProbeId: count,
-    /** probe id (as a string key) → lease expiry (ms). An object, so that `{}` is the same in JSON and Lua. */
-    leases: z.record(z.string().regex(/^\d+$/), instant),
-  }),
   stats: statisticsSchema,
-  /** A rate mode's sliding window, while closed (window.ts). Absent: none (every consecutive-mode state, and values written before the rate modes). */
-  window: windowSchema.optional(),
-}).refine((s) => s.state !== 'open' || s.openedAt !== null, { error: 'openedAt: an open circuit needs its opening time', path: ['openedAt'] });
+};
+
+/** Calls flow; a rate mode's sliding window lives here and only here (window.ts). Absent: none (the consecutive mode, values written before the rate modes). */
+const closedSchema = z.object({ ...common, state: z.literal('closed'), forced: z.literal(false), openedAt: noOpeningTime, halfOpen: noHalfOpen, window: windowSchema.optional() });
+/** Calls rejected until openedAt + timeoutSeconds, then the first acquire half-opens it. */
+const openSchema = z.object({ ...common, state: z.literal('open'), forced: z.literal(false), openedAt: openingTime, halfOpen: noHalfOpen, window: noWindow });
+/** Calls rejected until an operator's forceClose or reset; openedAt is when it last opened. */
+const forcedOpenSchema = z.object({ ...common, state: z.literal('open'), forced: z.literal(true), openedAt: openingTime, halfOpen: noHalfOpen, window: noWindow });
+/** At most halfOpenMaxCalls probes, each holding a leased slot. */
+const halfOpenSchema = z.object({
+  ...common,
+  state: z.literal('half-open'),
+  forced: z.literal(false),
+  openedAt: noOpeningTime,
+  halfOpen: z.object({ attempts: count, successes: count, nextProbeId: count, leases: leasesSchema }),
+  window: noWindow,
+});
+
+/**
+ * The persisted state of one breaker: the same JSON in the memory store, in Redis
+ * (`cb_state:{name}`) and in the Lua script, whose validation mirrors this schema. A
+ * discriminated union: closed | open | forced open (`state: 'open', forced: true`, the stored
+ * form of every version so far) | half-open, each with only what it can hold, so that no
+ * combination the state machine cannot reach (a window while open, probes while closed, an open
+ * circuit without its opening time) type-checks or decodes. `epoch` grows on every state
+ * change; permits carry it so that late outcomes of older calls move no state. `incarnation`
+ * names the history: a store gives one to a state it writes fresh (no value before, or a corrupt
+ * one), so that a permit issued before the key was deleted or an older value restored never
+ * matches. Values written before incarnations have none and still read; so do values without a window.
+ */
+export const breakerStateSchema = z.discriminatedUnion('state', [
+  closedSchema,
+  z.discriminatedUnion('forced', [openSchema, forcedOpenSchema]),
+  halfOpenSchema,
+]);
+
+/** Every key a stored state can have, in the order the stores write them (the Lua's encoder is checked against it). */
+export const BREAKER_STATE_KEYS = Object.keys({ ...closedSchema.shape, ...halfOpenSchema.shape }) as readonly string[];
+export const BREAKER_STATISTICS_KEYS = Object.keys(statisticsSchema.shape) as readonly string[];
+
+export type ClosedState = z.infer<typeof closedSchema>;
+export type OpenState = z.infer<typeof openSchema>;
+export type ForcedOpenState = z.infer<typeof forcedOpenSchema>;
+export type HalfOpenState = z.infer<typeof halfOpenSchema>;
 
 export type BreakerState = z.infer<typeof breakerStateSchema> & {
   /**
@@ -72,7 +113,7 @@ export const emptyStatistics = (): BreakerStatistics => ({
   lastOpenTime: null,
 });
 
-export const emptyHalfOpen = (): BreakerState['halfOpen'] => ({ attempts: 0, successes: 0, nextProbeId: 0, leases: {} });
+export const emptyHalfOpen = (): ClosedState['halfOpen'] => ({ attempts: 0, successes: 0, nextProbeId: 0, leases: {} });
 
 export function initialState(config: BreakerConfig, stats: BreakerStatistics = emptyStatistics(), incarnation?: string): BreakerState {
   return {

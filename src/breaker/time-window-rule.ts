@@ -9,7 +9,7 @@ const isEmpty = (b: Bucket): boolean => b[0] === 0 && b[1] === 0 && b[2] === 0;
 
 /** The state's time window if it fits the config, else a fresh one whose head is `at`. */
 const windowOf = (cfg: BreakerConfig, s: BreakerState, at: number): TimeWindow =>
-  s.window?.kind === 'time' && s.window.size === cfg.windowSize ? s.window : { kind: 'time', size: cfg.windowSize, head: at, workers: {}, buckets: [[0, 0, 0]] };
+  s.state === 'closed' && s.window?.kind === 'time' && s.window.size === cfg.windowSize ? s.window : { kind: 'time', size: cfg.windowSize, head: at, workers: {}, buckets: [[0, 0, 0]] };
 
 /** The buckets moved on to `at` (> head): the ones that left the window dropped, empty trailing ones too. */
 function advance(w: TimeWindow, at: number): Bucket[] {

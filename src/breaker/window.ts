@@ -6,7 +6,7 @@ import { MAX_COUNT_WINDOW_CALLS, MAX_FAILING_WORKERS, MAX_TIME_WINDOW_SECONDS, t
  * change of state drops it). Its size is bounded whatever the call rate: a count window holds one
  * byte per call of its last `size` calls, a time window at most TIME_BUCKETS buckets of three
  * counts, and either remembers at most MAX_FAILING_WORKERS workers. Lua mirrors every rule here
- * (src/store/lua/breaker.lua), in the same canonical key order.
+ * (src/store/lua/breaker.lua).
  */
 
 /** One call in a count window's ring: o = ok, s = slow success, f = failure, x = slow failure. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 export const BOUNDS = {
   redisTimeoutMs: 60_000,
-  redisOpenCacheMs: 3_600_000,
+  redisSnapshotMaxAgeMs: 60_000,
   providerTimeoutMs: 600_000,
   forcedOpenRecheckSeconds: 86_400,
   halfOpenRecheckSeconds: 3_600,

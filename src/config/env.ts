@@ -54,7 +54,7 @@ export const ENV_VARS: EnvVar[] = [
   { name: 'REDIS_URL', path: ['redis', 'url'], type: 'string', description: 'shared breaker state: redis://[user:password@]host:port, rediss:// for TLS; unset (and no REDIS_SENTINELS) = in-process memory store' },
   { name: 'REDIS_KEY_PREFIX', path: ['redis', 'keyPrefix'], type: 'string', description: 'prefix of the breaker keys (cb_state:)' },
   { name: 'REDIS_TIMEOUT_MS', path: ['redis', 'timeoutMs'], type: 'int', description: `longest wait for Redis before the fallback decides (100; at most ${BOUNDS.redisTimeoutMs})` },
-  { name: 'REDIS_OPEN_CACHE_MS', path: ['redis', 'openCacheMs'], type: 'int', description: `how long a worker rejects from an open state it read before asking Redis again; 0 = every call (1000; at most ${BOUNDS.redisOpenCacheMs})` },
+  { name: 'REDIS_SNAPSHOT_MAX_AGE_MS', path: ['redis', 'snapshotMaxAgeMs'], type: 'int', description: `how old the last breaker state a worker saw may be for it to decide without a round trip (admit while closed, reject while open); 0 = read Redis for every decision (1000; at most ${BOUNDS.redisSnapshotMaxAgeMs})` },
   { name: 'REDIS_ON_UNAVAILABLE', path: ['redis', 'onUnavailable'], type: 'string', description: 'fallback | allow | reject when Redis is unreachable (fallback)' },
   { name: 'REDIS_USERNAME', path: ['redis', 'username'], type: 'string', description: 'ACL user; overrides the one in REDIS_URL' },
   { name: 'REDIS_PASSWORD', path: ['redis', 'password'], type: 'string', description: 'password; overrides the one in REDIS_URL; never logged' },

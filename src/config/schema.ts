@@ -56,7 +56,7 @@ export const appConfigSchema = z
         timeoutMs: boundedInt('redis.timeoutMs', BOUNDS.redisTimeoutMs).default(100),
         onUnavailable: z.enum(['fallback', 'allow', 'reject']).default('fallback'),
         /** How long a worker may reject from an open state it read before asking Redis again; 0: every time. */
-        openCacheMs: boundedInt('redis.openCacheMs', BOUNDS.redisOpenCacheMs, 'zero allowed').default(1000),
+        snapshotMaxAgeMs: boundedInt('redis.snapshotMaxAgeMs', BOUNDS.redisSnapshotMaxAgeMs, 'zero allowed').default(1000),
         /** Credentials, TLS files and Sentinel (src/config/redis-connection.ts). */
         ...redisConnectionFields,
       })

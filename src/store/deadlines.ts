@@ -73,6 +73,9 @@ class Lane {
  * Bounds how long a promise may take: after `ms` the returned promise rejects with `onTimeout()`
  * (the original one is left to settle unobserved). The same contract as one setTimeout and a
  * Promise.race per call, at a fraction of the cost: one timer per bound, re-armed only when it fires.
+ * What it buys (`npm run bench:deadlines`, 2026-12-01): 140 against 380 ns per already-settled
+ * call (a snapshot decision, 2.6-2.7x) and 390 against 640-780 ns per call settled a macrotask
+ * later (a reply, 1.7-2.0x); every guarded call passes it twice.
  */
 export class Deadlines {
   private readonly lanes = new Map<number, Lane>();

@@ -10,17 +10,11 @@ import { MemoryBreakerStore } from './memory-store';
 export class FallbackBreakers {
   readonly store = new MemoryBreakerStore();
   private readonly pending = new Map<string, { cfg: BreakerConfig; successes: number; failures: number }>();
-  /** 'closed': the shared state was last seen closed, through a reply that did not carry it. */
-  private readonly lastSeen = new Map<string, BreakerState | 'closed'>();
+  private readonly lastSeen = new Map<string, BreakerState>();
 
   /** Remembers the shared state, so an outage starts from it rather than from closed. */
   remember(name: string, state: BreakerState): void {
     this.lastSeen.set(name, state);
-  }
-
-  /** The shared state was seen closed (a hot-path reply without the state). */
-  sawClosed(name: string): void {
-    this.lastSeen.set(name, 'closed');
   }
 
   forget(name: string): void {
@@ -28,7 +22,7 @@ export class FallbackBreakers {
   }
 
   /** What the shared state was last seen as; undefined when never seen. */
-  seen(name: string): BreakerState | 'closed' | undefined {
+  seen(name: string): BreakerState | undefined {
     return this.lastSeen.get(name);
   }
 
@@ -38,7 +32,7 @@ export class FallbackBreakers {
    */
   begin(): void {
     this.store.clear();
-    for (const [name, state] of this.lastSeen) if (state !== 'closed') this.store.set(name, state);
+    for (const [name, state] of this.lastSeen) this.store.set(name, state);
   }
 
   count(cfg: BreakerConfig, outcome: Outcome): void {

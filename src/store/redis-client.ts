@@ -6,8 +6,8 @@
 export interface RedisClientLike {
   /** ioredis's connection status: 'ready' when commands are served. */
   readonly status: string;
-  evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** ioredis's scripted command: EVALSHA, EVAL once when the server lacks the script. */
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
   get(key: string): Promise<string | null>;
   ping(): Promise<string>;
   once(event: 'ready', listener: () => void): unknown;

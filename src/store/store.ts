@@ -6,8 +6,8 @@ import type { Decision, RecordResult, Transition } from '../breaker/transitions'
 export interface StoreReply<R> {
   result: R;
   transition: Transition | null;
-  /** The state after the operation. Stores may omit it on the hot path (an admitted call, a counted outcome with no transition). */
-  state?: BreakerState;
+  /** The state after the operation (every store, every reply: the snapshot a worker decides from). */
+  state: BreakerState;
 }
 
 /**
@@ -22,7 +22,7 @@ export interface BreakerStore {
   acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>>;
   /** `details` (the call's duration, the worker that made it) feed the rate modes; the consecutive mode ignores them. */
   record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>>;
-  command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null> & { state: BreakerState }>;
+  command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null>>;
   /** The stored state, or a fresh one when there is none. */
   load(cfg: BreakerConfig): Promise<BreakerState>;
   close?(): Promise<void>;

@@ -6,7 +6,6 @@ import { initialState, type BreakerState } from '../breaker/state';
  * `reject` policy): the last state it saw (fresh statistics when it saw none with them), marked
  * so that the status says the store is unavailable and the circuit open, never closed. Never stored.
  */
-export function unavailableState(cfg: BreakerConfig, seen: BreakerState | 'closed' | undefined): BreakerState {
-  const base = seen === undefined || seen === 'closed' ? initialState(cfg) : seen;
-  return { ...base, storeUnavailable: { lastSeen: seen === undefined ? null : seen === 'closed' ? 'closed' : seen.state } };
+export function unavailableState(cfg: BreakerConfig, seen: BreakerState | undefined): BreakerState {
+  return { ...(seen ?? initialState(cfg)), storeUnavailable: { lastSeen: seen === undefined ? null : seen.state } };
 }

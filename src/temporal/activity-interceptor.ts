@@ -113,7 +113,7 @@ export function breakerInterceptorFactory(options: BreakerInterceptorOptions): A
           report(reply.transition);
           if (!reply.result.allowed) {
             metrics.rejected(reply.result.state);
-            const state = reply.state ?? (await options.store.load(cfg));
+            const state = reply.state;
             const wanted = reply.result.retryAfterMs === null ? forcedRecheck : reply.result.state === 'half-open' ? Math.min(reply.result.retryAfterMs, halfOpenRecheck) : reply.result.retryAfterMs;
             const at = now();
             const delay = retryDelayWithin(ctx.info, wanted, at);

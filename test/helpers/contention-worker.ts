@@ -13,6 +13,8 @@ export interface InitRequest {
   url: string;
   keyPrefix: string;
   configs: BreakerConfigInput[];
+  /** The store's snapshotMaxAgeMs (default: the store's default). */
+  snapshotMaxAgeMs?: number;
 }
 
 /**
@@ -126,7 +128,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case 'init': {
       redis = new Redis(req.url, { maxRetriesPerRequest: 2 });
       // Generous timeout: these tests are about atomicity, not about the outage policy.
-      const store = new RedisBreakerStore({ redis, keyPrefix: req.keyPrefix, timeoutMs: 5_000, logger: silentLogger });
+      const store = new RedisBreakerStore({ redis, keyPrefix: req.keyPrefix, timeoutMs: 5_000, logger: silentLogger, snapshotMaxAgeMs: req.snapshotMaxAgeMs });
       for (const c of req.configs) {
         const b = new CircuitBreaker(c, store, {
           clock: () => {

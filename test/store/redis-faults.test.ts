@@ -18,6 +18,7 @@ import {
   type Permit,
 } from '../../src';
 import { toStatus } from '../../src/breaker';
+import { IMPOSSIBLE_STATES } from '../fixtures/impossible-states';
 import { redisUrl, startRedisServer, type RedisServer } from '../helpers/redis';
 
 const T0 = Date.UTC(2026, 4, 1, 8);
@@ -67,7 +68,8 @@ describe('corrupt values at the breaker key', () => {
   const setup = (cfg: Partial<BreakerConfigInput> = {}) => {
     const log = capturingLogger();
     const name = uniqueName('corrupt');
-    const store = new RedisBreakerStore({ redis, logger: log, timeoutMs: 2_000 });
+    // snapshotMaxAgeMs 0: these tests edit the key between two calls of one worker, and each call must read what they wrote.
+    const store = new RedisBreakerStore({ redis, logger: log, timeoutMs: 2_000, snapshotMaxAgeMs: 0 });
     const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 2, ...cfg }, store);
     return { log, name, key: `cb_state:${name}`, store, breaker };
   };
@@ -141,6 +143,16 @@ describe('corrupt values at the breaker key', () => {
     else expect(stats).toMatchObject({ total_successes: 0, total_failures: 0, circuit_opens: 0 });
   });
 
+  // The same values the TypeScript decoder refuses (test/unit/decode-state.test.ts): the two decoders agree.
+  it.each(IMPOSSIBLE_STATES)('replaces a state that mixes circuit states: %s (statistics kept)', async (_what, mutate, reason) => {
+    const { log, name, key, breaker } = setup();
+    const good = await storedWithStatistics(breaker, key);
+    await admin.set(key, JSON.stringify(mutate(good)));
+    expect(await breaker.acquire(T0 + 20)).toMatchObject({ allowed: true, state: 'closed' });
+    expect(repairs(log)[0]?.fields).toMatchObject({ breaker: name, reason: expect.stringMatching(reason) });
+    expect((await breaker.getStatus(T0 + 20)).statistics).toMatchObject({ total_successes: 5, total_failures: 2, circuit_opens: 1 });
+  });
+
   it('keeps the state and every readable statistic when one statistic is corrupt ("circuitOpens":"x")', async () => {
     const { log, name, key, breaker } = setup();
     const good = await storedWithStatistics(breaker, key);
@@ -169,8 +181,8 @@ describe('corrupt values at the breaker key', () => {
     const { log, name, key, breaker, store } = setup();
     const uncertain: LogLine[] = [];
     const warnLog = { ...log, warn: (msg: string, fields: Record<string, unknown> = {}) => void uncertain.push({ level: 'warn', msg, fields }) };
-    const watched = new CircuitBreaker(breaker.config, new RedisBreakerStore({ redis, logger: warnLog, timeoutMs: 2_000 }));
-    // closed, canonical: the record hot paths meet it first
+    const watched = new CircuitBreaker(breaker.config, new RedisBreakerStore({ redis, logger: warnLog, timeoutMs: 2_000, snapshotMaxAgeMs: 0 }));
+    // closed: a record meets it first
     await call(breaker, 'success', T0);
     const closed = (await admin.get(key)) as string;
     await admin.set(key, closed.replace('"totalSuccesses":1', `"totalSuccesses":${huge}`));
@@ -244,6 +256,14 @@ describe('corrupt values at the breaker key', () => {
 // always, so what Redis acknowledged before a SIGKILL is still there after the restart).
 
 describe('Redis stopped and restarted mid-test', () => {
+  /**
+   * Kills Redis and waits for the client to see it: until then a decision may still come from
+   * the snapshot of the last reply (no round trip), which these tests are not about.
+   */
+  const killRedis = async () => {
+    await server.kill('SIGKILL');
+    while (redis.status === 'ready') await new Promise((r) => setTimeout(r, 5));
+  };
   let server: RedisServer;
   let dir: string;
   let redis: Redis;
@@ -296,7 +316,7 @@ describe('Redis stopped and restarted mid-test', () => {
     expect(await redisTotals(name)).toEqual({ state: 'closed', successes: 10, failures: 1 });
     expect(store.degraded).toBe(false);
 
-    await server.kill('SIGKILL');
+    await killRedis();
 
     // The first decision after the crash still answers (within the bound), from the fallback.
     const first = await breaker.acquire(now++);
@@ -354,7 +374,7 @@ describe('Redis stopped and restarted mid-test', () => {
     const lanes = Array.from({ length: LANES }, lane);
     try {
       await new Promise((r) => setTimeout(r, 200));
-      await server.kill('SIGKILL');
+      await killRedis();
       await new Promise((r) => setTimeout(r, 200));
       expect(store.degraded).toBe(true);
       server = await start(server.port);
@@ -395,7 +415,7 @@ describe('Redis stopped and restarted mid-test', () => {
   it('names the breaker in the outage log when the client is already disconnected', async () => {
     const name = uniqueName('named');
     const breaker = new CircuitBreaker({ collectorName: name }, store);
-    await server.kill('SIGKILL');
+    await killRedis();
     await eventually(async () => undefined, () => redis.status !== 'ready', 'the client to notice');
     expect(await breaker.acquire(T0)).toMatchObject({ allowed: true });
     expect(outageLog()).toHaveLength(1);
@@ -408,13 +428,15 @@ describe('Redis stopped and restarted mid-test', () => {
     await call(breaker, 'success', T0);
     process.kill(server.pid, 'SIGSTOP'); // the connection stays up; Redis just never answers
     try {
+      // Admitted from the snapshot of the last reply (closed, younger than snapshotMaxAgeMs): no round trip.
       const d = await breaker.acquire(T0 + 1);
       expect(d).toMatchObject({ allowed: true, state: 'closed' });
+      expect(store.degraded).toBe(false);
+      // The record must reach Redis: the only way it can end is the store's own timer (default bound: 100 ms).
+      if (d.allowed) await breaker.recordSuccess(d.permit, T0 + 2);
       expect(store.degraded).toBe(true);
-      // The only way this call could end is the store's own timer (default bound: 100 ms).
       expect(outageLog()[0].fields).toMatchObject({ breaker: name, error: expect.stringMatching(/did not answer within 100 ms/) });
       expect(redis.status).toBe('ready');
-      if (d.allowed) await breaker.recordSuccess(d.permit, T0 + 2);
       // execute() keeps working: an activity never fails only because the store is down.
       await expect(breaker.execute(async () => 42)).resolves.toBe(42);
     } finally {
@@ -428,7 +450,7 @@ describe('Redis stopped and restarted mid-test', () => {
     const name = uniqueName('late-fallback');
     const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 5 }, store);
     await call(breaker, 'success', T0);
-    await server.kill('SIGKILL');
+    await killRedis();
     const during = await breaker.acquire(T0 + 1); // issued by the fallback; its call is still running…
     if (!during.allowed) throw new Error('expected admission');
     expect(during.permit.fallback).toBe(true);
@@ -445,7 +467,7 @@ describe('Redis stopped and restarted mid-test', () => {
     await call(breaker, 'success', T0);
 
     // Outage 1: the fallback opens locally.
-    await server.kill('SIGKILL');
+    await killRedis();
     await call(breaker, 'failure', T0 + 1);
     await call(breaker, 'failure', T0 + 2);
     expect(await breaker.acquire(T0 + 3)).toMatchObject({ allowed: false, state: 'open' });
@@ -456,7 +478,7 @@ describe('Redis stopped and restarted mid-test', () => {
     await call(breaker, 'success', T0 + 5);
 
     // Outage 2, well inside the first outage's local open period: the shared state was closed.
-    await server.kill('SIGKILL');
+    await killRedis();
     const d = await breaker.acquire(T0 + 6);
     expect(store.degraded).toBe(true);
     expect(d).toMatchObject({ allowed: true, state: 'closed' });
@@ -468,13 +490,13 @@ describe('Redis stopped and restarted mid-test', () => {
     const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 3 }, rejecting);
     await call(breaker, 'success', T0);
     await call(breaker, 'failure', T0 + 1);
-    await server.kill('SIGKILL');
+    await killRedis();
     const reply = await rejecting.acquire(breaker.config, T0 + 2, 1000);
     expect(reply.result).toMatchObject({ allowed: false, state: 'open' });
-    // What the interceptor does with a rejection: the reply's state, else a load.
-    const status = toStatus(breaker.config, reply.state ?? (await rejecting.load(breaker.config)), T0 + 2);
-    // Seen closed through hot-path replies (which carry no state): no counts to show, and the status says so.
-    expect(status).toMatchObject({ state: 'open', store_unavailable: true, last_seen_state: 'closed' });
+    // What the interceptor does with a rejection: the status of the reply's state.
+    const status = toStatus(breaker.config, reply.state, T0 + 2);
+    // Last seen closed, with its counts; the status says the store is unavailable.
+    expect(status).toMatchObject({ state: 'open', store_unavailable: true, last_seen_state: 'closed', failure_count: 1, statistics: { total_successes: 1, total_failures: 1 } });
     expect(toStatus(breaker.config, await rejecting.load(breaker.config), T0 + 2)).toMatchObject({ state: 'open', store_unavailable: true });
     const error = await breaker.execute(async () => 'never called').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CircuitOpenError);
@@ -488,7 +510,7 @@ describe('Redis stopped and restarted mid-test', () => {
     const breaker = new CircuitBreaker(cfg, store);
     await call(breaker, 'failure', T0);
     expect((await breaker.getStatus(T0 + 1)).state).toBe('open');
-    await server.kill('SIGKILL');
+    await killRedis();
     // The fallback starts from the last state Redis showed: open, with the same open period.
     const status = await breaker.getStatus(T0 + 2);
     expect(store.degraded).toBe(true);

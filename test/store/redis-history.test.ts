@@ -24,9 +24,9 @@ function setup(over: Partial<BreakerConfigInput> = {}) {
   const name = `history-${process.pid}-${Date.now()}-${seq++}`;
   const cfg = { collectorName: name, failureThreshold: 2, timeoutSeconds: 1, halfOpenMaxCalls: 1, halfOpenSuccessThreshold: 1, ...over };
   const log = capturingLogger();
-  // Two workers sharing the key; openCacheMs 0 so each decision reads Redis.
-  const a = new CircuitBreaker(cfg, new RedisBreakerStore({ redis, keyPrefix: PREFIX, logger: log.logger, openCacheMs: 0 }));
-  const b = new CircuitBreaker(cfg, new RedisBreakerStore({ redis, keyPrefix: PREFIX, logger: capturingLogger().logger, openCacheMs: 0 }));
+  // Two workers sharing the key; snapshotMaxAgeMs 0 so each decision reads Redis.
+  const a = new CircuitBreaker(cfg, new RedisBreakerStore({ redis, keyPrefix: PREFIX, logger: log.logger, snapshotMaxAgeMs: 0 }));
+  const b = new CircuitBreaker(cfg, new RedisBreakerStore({ redis, keyPrefix: PREFIX, logger: capturingLogger().logger, snapshotMaxAgeMs: 0 }));
   return { a, b, key: PREFIX + name, name, ...log };
 }
 

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { afterAll } from 'vitest';
-import { RedisBreakerStore } from '../../src';
+import { RedisBreakerStore, silentLogger } from '../../src';
 import { describeStoreConformance } from './conformance';
 
 const url = process.env.REDIS_URL;
@@ -11,4 +11,17 @@ afterAll(() => redis.quit());
 describeStoreConformance('redis', {
   store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance:', timeoutMs: 2000 }),
   runs: 200,
+  // Hand edits, on a store that decides every call from the stored value (why: ConformanceOptions.edits).
+  // Its repairs are logged (error) by design: silenced here, the suite checks what they do.
+  edits: {
+    store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance-edit:', timeoutMs: 2000, snapshotMaxAgeMs: 0, logger: silentLogger }),
+    edit: async (cfg, f) => {
+      const key = 'conformance-edit:' + cfg.collectorName;
+      const raw = await redis.get(key);
+      if (raw === null) return false;
+      await redis.set(key, f(raw), 'KEEPTTL');
+      return true;
+    },
+    runs: 150,
+  },
 });

@@ -15,7 +15,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function setup(timeoutSeconds: number) {
   const name = `ttl-${process.pid}-${Date.now()}-${seq++}`;
-  const store = new RedisBreakerStore({ redis, keyPrefix: PREFIX, ttlSeconds: 1, openCacheMs: 0 });
+  const store = new RedisBreakerStore({ redis, keyPrefix: PREFIX, ttlSeconds: 1, snapshotMaxAgeMs: 0 });
   const breaker = new CircuitBreaker({ collectorName: name, failureThreshold: 1, timeoutSeconds, maxTimeoutSeconds: 100 }, store);
   return { breaker, key: PREFIX + name };
 }

@@ -35,7 +35,7 @@ function configError(env: Record<string, string>, overrides: Record<string, unkn
 describe('app config bounds', () => {
   it.each([
     [{ REDIS_TIMEOUT_MS: String(2 ** 31) }, 'redis.timeoutMs (REDIS_TIMEOUT_MS): redis.timeoutMs must be at most 60000'],
-    [{ REDIS_OPEN_CACHE_MS: String(2 ** 31) }, 'redis.openCacheMs (REDIS_OPEN_CACHE_MS): redis.openCacheMs must be at most 3600000'],
+    [{ REDIS_SNAPSHOT_MAX_AGE_MS: String(2 ** 31) }, 'redis.snapshotMaxAgeMs (REDIS_SNAPSHOT_MAX_AGE_MS): redis.snapshotMaxAgeMs must be at most 60000'],
     [{ FORCED_OPEN_RECHECK_SECONDS: String(2 ** 31) }, 'interceptor.forcedOpenRecheckSeconds (FORCED_OPEN_RECHECK_SECONDS): interceptor.forcedOpenRecheckSeconds must be at most 86400'],
     [{ BREAKER_TIMEOUT_SECONDS: String(2 ** 40), BREAKER_MAX_TIMEOUT_SECONDS: String(2 ** 40) }, '(BREAKER_TIMEOUT_SECONDS): timeoutSeconds must be at most 2592000'],
   ])('rejects %j naming the variable', (env, message) => {
@@ -51,7 +51,7 @@ describe('app config bounds', () => {
   });
 
   it('accepts every bound itself', () => {
-    const c = loadConfig({ REDIS_TIMEOUT_MS: '60000', REDIS_OPEN_CACHE_MS: '3600000', FORCED_OPEN_RECHECK_SECONDS: '86400' });
-    expect(c.redis).toMatchObject({ timeoutMs: 60_000, openCacheMs: 3_600_000 });
+    const c = loadConfig({ REDIS_TIMEOUT_MS: '60000', REDIS_SNAPSHOT_MAX_AGE_MS: '60000', FORCED_OPEN_RECHECK_SECONDS: '86400' });
+    expect(c.redis).toMatchObject({ timeoutMs: 60_000, snapshotMaxAgeMs: 60_000 });
   });
 });

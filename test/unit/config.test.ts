@@ -72,7 +72,7 @@ describe('defaults', () => {
 
   it('Temporal, Redis, providers, interceptor and metrics defaults', () => {
     expect(config.temporal).toEqual({ address: 'localhost:7233', namespace: 'default', taskQueue: 'market-data' });
-    expect(config.redis).toEqual({ keyPrefix: 'cb_state:', timeoutMs: 100, onUnavailable: 'fallback', openCacheMs: 1000 });
+    expect(config.redis).toEqual({ keyPrefix: 'cb_state:', timeoutMs: 100, onUnavailable: 'fallback', snapshotMaxAgeMs: 1000 });
     expect(config.redis.url).toBeUndefined(); // memory store
     for (const p of PROVIDERS) {
       expect(config.providers[p]).toEqual({ baseUrl: `http://127.0.0.1:8787/${p}`, apiKey: `demo-${p}-key`, timeoutMs: 10_000 });
@@ -110,7 +110,7 @@ describe('environment variables', () => {
     REDIS_KEY_PREFIX: ['prod:cb:', (c) => c.redis.keyPrefix, 'prod:cb:'],
     REDIS_TIMEOUT_MS: ['250', (c) => c.redis.timeoutMs, 250],
     REDIS_ON_UNAVAILABLE: ['reject', (c) => c.redis.onUnavailable, 'reject'],
-    REDIS_OPEN_CACHE_MS: ['0', (c) => c.redis.openCacheMs, 0],
+    REDIS_SNAPSHOT_MAX_AGE_MS: ['0', (c) => c.redis.snapshotMaxAgeMs, 0],
     REDIS_USERNAME: ['breaker', (c) => c.redis.username, 'breaker'],
     REDIS_PASSWORD: ['s3cret', (c) => c.redis.password, 's3cret'],
     REDIS_TLS_CA_FILE: ['/etc/ca.pem', (c) => c.redis.tls?.caFile, '/etc/ca.pem', { REDIS_URL: 'rediss://cache:6380' }],
@@ -190,7 +190,7 @@ describe('TCB_CONFIG_FILE', () => {
   it('reads the breakers, the activity mapping and the other sections from a JSON file', () => {
     const config = loadConfig({ TCB_CONFIG_FILE: file() });
     expect(config.temporal).toEqual({ address: 'file-host:7233', namespace: 'default', taskQueue: 'file-queue' });
-    expect(config.redis).toEqual({ url: 'redis://file-redis:6379', keyPrefix: 'cb_state:', timeoutMs: 100, onUnavailable: 'allow', openCacheMs: 1000 });
+    expect(config.redis).toEqual({ url: 'redis://file-redis:6379', keyPrefix: 'cb_state:', timeoutMs: 100, onUnavailable: 'allow', snapshotMaxAgeMs: 1000 });
     expect(config.breakers).toEqual({ moralis: { ...SEED_DEFAULTS, failureThreshold: 2, timeoutSeconds: 120 }, internal: SEED_DEFAULTS });
     expect(config.activities).toEqual({ collectMoralis: 'moralis', fetchInternal: 'internal' });
     expect(config.providers.glassnode).toEqual({ baseUrl: 'https://glassnode.example', apiKey: 'file-key', timeoutMs: 2000 });
@@ -289,7 +289,7 @@ describe('invalid values: a ConfigError on one line naming the variable and the 
     ],
     [{ REDIS_URL: 'http://x' }, 'invalid configuration: redis.url (REDIS_URL): redis.url must start with redis:// or rediss://'],
     [{ REDIS_TIMEOUT_MS: '-1' }, 'invalid configuration: redis.timeoutMs (REDIS_TIMEOUT_MS): Too small: expected number to be >0'],
-    [{ REDIS_OPEN_CACHE_MS: '-5' }, 'invalid configuration: redis.openCacheMs (REDIS_OPEN_CACHE_MS): Too small: expected number to be >=0'],
+    [{ REDIS_SNAPSHOT_MAX_AGE_MS: '-5' }, 'invalid configuration: redis.snapshotMaxAgeMs (REDIS_SNAPSHOT_MAX_AGE_MS): Too small: expected number to be >=0'],
     [{ REDIS_ON_UNAVAILABLE: 'maybe' }, 'invalid configuration: redis.onUnavailable (REDIS_ON_UNAVAILABLE): Invalid option: expected one of "fallback"|"allow"|"reject"'],
     [{ TEMPORAL_ADDRESS: '' }, 'invalid configuration: temporal.address (TEMPORAL_ADDRESS): Too small: expected string to have >=1 characters'],
     [{ MORALIS_BASE_URL: 'not a url' }, 'invalid configuration: providers.moralis.baseUrl (MORALIS_BASE_URL): baseUrl must be an absolute URL'],

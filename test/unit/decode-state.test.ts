@@ -2,6 +2,7 @@
 // (only the bad ones are replaced). A state whose only fault is a statistic is kept as it is,
 // with that statistic replaced. Values written before incarnations existed still read.
 import { describe, expect, it } from 'vitest';
+import { IMPOSSIBLE_STATES } from '../fixtures/impossible-states';
 import { acquire, decodeState, encodeState, initialState, parseBreakerConfig, record, type BreakerState } from '../../src/breaker';
 
 const cfg = parseBreakerConfig({ collectorName: 'decode', failureThreshold: 1 });
@@ -50,5 +51,28 @@ describe('decodeState', () => {
     expect(decodeState(encodeState(s))).toEqual({ ok: true, state: s });
     const incarnated = { ...s, incarnation: 'abc123' };
     expect(decodeState(encodeState(incarnated))).toEqual({ ok: true, state: incarnated });
+  });
+});
+
+// The stored state is a discriminated union (src/breaker/state.ts): each circuit state holds only
+// what it can. A value that mixes them is corrupt, in the TypeScript decoder as in the Lua
+// (test/store/redis-faults.test.ts runs the same values through the script).
+describe('decodeState: one shape per circuit state', () => {
+  it.each(IMPOSSIBLE_STATES)('refuses %s, keeping the statistics', (_what, mutate, reason) => {
+    const s = withStatistics() as unknown as Record<string, unknown>;
+    const d = decodeState(JSON.stringify(mutate(s)));
+    expect(d.ok).toBe(false);
+    if (d.ok) return;
+    expect(d.reason).toMatch(reason);
+    expect(d.stats).toEqual(s.stats);
+  });
+
+  it('reads every state the model reaches: closed, open, forced open, half-open with a probe', () => {
+    const open = withStatistics();
+    expect(open.state).toBe('open');
+    const half = acquire(cfg, open, T + 20 + cfg.timeoutSeconds * 1000, 1000).state;
+    expect(half).toMatchObject({ state: 'half-open', halfOpen: { attempts: 1 } });
+    const forced = { ...open, forced: true } as BreakerState;
+    for (const s of [initialState(cfg), open, half, forced]) expect(decodeState(encodeState(s))).toEqual({ ok: true, state: s });
   });
 });

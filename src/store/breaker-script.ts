@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BreakerConfig } from '../breaker/config';
+import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from '../breaker/permit';
+import type { BreakerState, CircuitStateName } from '../breaker/state';
+import type { Decision, RecordResult, Transition, TransitionEvent } from '../breaker/transitions';
+import { workerKey } from '../breaker/window';
+import { incarnationIds } from './incarnation';
+import type { RedisClientLike } from './redis-client';
+import type { StoreReply } from './store';
+
+const LUA = readFileSync(join(__dirname, 'lua', 'breaker.lua'), 'utf8');
+/** The command's name on the client: one per script version, so that two versions never collide. */
+const COMMAND = `temporalCircuitBreaker_${createHash('sha1').update(LUA).digest('hex').slice(0, 12)}`;
+
+/** A reply of the script (see the top of lua/breaker.lua): absent keys are null or false. */
+interface ScriptReply {
+  state: BreakerState;
+  repaired?: string;
+  allowed?: boolean;
+  probe?: boolean;
+  probeId?: number;
+  leaseExpiresAt?: number;
+  retryAfterMs?: number;
+  event?: TransitionEvent;
+  from?: CircuitStateName;
+  /** A record's, one per outcome. */
+  results?: OutcomeReply[];
+}
+
+/** One outcome's result in a record's reply. */
+interface OutcomeReply {
+  counted: boolean;
+  circuit: CircuitStateName;
+  lost?: string;
+  /** With a transition: the event, and the epoch, incarnation and open period of the state it led to. */
+  event?: TransitionEvent;
+  from?: CircuitStateName;
+  epoch?: number;
+  incarnation?: string;
+  timeoutSeconds?: number;
+}
+
+/** One outcome to record. */
+export interface RecordEntry {
+  permit: Permit;
+  outcome: Outcome;
+  now: number;
+  details?: OutcomeDetails;
+}
+
+type Scripted = (key: string, ...args: (string | number)[]) => Promise<string>;
+
+/** The breaker's one script on one client, and the one reader of its replies. */
+export class BreakerScript {
+  /** The script's settings argument, built once per (frozen) config object. */
+  private readonly settingsOf = new WeakMap<BreakerConfig, string>();
+  /** The incarnation of a state a call writes fresh (the script uses it only then). */
+  private readonly nonce = incarnationIds();
+  private readonly call: Scripted;
+
+  constructor(
+    redis: RedisClientLike,
+    private readonly ttlSeconds: number,
+  ) {
+    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: LUA });
+    const command = (redis as unknown as Record<string, Scripted>)[COMMAND];
+    this.call = command.bind(redis);
+  }
+
+  private run(key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<ScriptReply> {
+    return this.call(key, op, now, this.ttlSeconds, this.settings(cfg), this.nonce(), ...rest).then(parseReply);
+  }
+
+  /**
+   * 'failureThreshold,timeoutSeconds,halfOpenMaxCalls,halfOpenSuccessThreshold,backoffMultiplier,maxTimeoutSeconds',
+   * then for a rate mode ',count|time,windowSize,slowCallDurationMs,minimumNumberOfCalls,failureRateThreshold,slowCallRateThreshold,minFailingWorkers'
+   */
+  private settings(cfg: BreakerConfig): string {
+    let s = this.settingsOf.get(cfg);
+    if (s === undefined) {
+      s = [
+        cfg.failureThreshold,
+        cfg.timeoutSeconds,
+        cfg.halfOpenMaxCalls,
+        cfg.halfOpenSuccessThreshold,
+        cfg.backoffMultiplier,
+        cfg.maxTimeoutSeconds,
+        ...(cfg.mode === 'consecutive'
+          ? []
+          : [
+              cfg.mode === 'count-window' ? 'count' : 'time',
+              cfg.windowSize,
+              cfg.slowCallDurationMs,
+              cfg.minimumNumberOfCalls,
+              cfg.failureRateThreshold,
+              cfg.slowCallRateThreshold,
+              cfg.minFailingWorkers,
+            ]),
+      ].join(',');
+      if (Object.isFrozen(cfg)) this.settingsOf.set(cfg, s);
+    }
+    return s;
+  }
+
+  async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<ScriptStoreReply<Decision>> {
+    const r = await this.run(key, 'acquire', now, cfg, leaseMs);
+    const state = r.state;
+    let result: Decision;
+    if (r.allowed) {
+      const permit: Permit = {
+        breaker: cfg.collectorName,
+        epoch: state.epoch,
+        probeId: r.probeId ?? null,
+        issuedAt: now,
+        leaseExpiresAt: r.leaseExpiresAt ?? null,
+      };
+      if (state.incarnation !== undefined) permit.incarnation = state.incarnation;
+      result = { allowed: true, state: state.state, probe: r.probe === true, permit };
+    } else {
+      result = { allowed: false, state: state.state, retryAfterMs: r.retryAfterMs ?? null };
+    }
+    return reply(cfg, r, result, now);
+  }
+
+  /**
+   * Outcomes of one breaker, applied in order by one script call as if each were its own; one
+   * reply each (the state in each is the state after the last).
+   */
+  async record(key: string, cfg: BreakerConfig, entries: readonly RecordEntry[]): Promise<ScriptStoreReply<RecordResult>[]> {
+    const args: (string | number)[] = [];
+    for (const { permit, outcome, now, details } of entries) {
+      const d = details?.durationMs;
+      const duration = cfg.mode !== 'consecutive' && d !== undefined && Number.isFinite(d) ? d : -1;
+      const worker = cfg.minFailingWorkers > 1 ? workerKey(details?.worker) : '';
+      args.push(permit.epoch, permit.probeId ?? -1, outcome, permit.incarnation ?? '', permit.leaseExpiresAt ?? -1, duration, worker, now);
+    }
+    const r = await this.run(key, 'record', entries[entries.length - 1].now, cfg, ...args);
+    const results = r.results ?? [];
+    if (results.length !== entries.length) throw new Error(`breaker script answered ${results.length} outcomes for ${entries.length}`);
+    return results.map((o, i) => {
+      const out: ScriptStoreReply<RecordResult> = { result: { counted: o.counted, state: o.circuit }, transition: outcomeTransition(cfg, o, entries[i].now), state: r.state };
+      if (i === 0 && r.repaired !== undefined) out.repaired = r.repaired;
+      if (o.lost !== undefined) out.lost = o.lost;
+      return out;
+    });
+  }
+
+  async command(key: string, cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<ScriptStoreReply<null>> {
+    return reply(cfg, await this.run(key, 'command', now, cfg, cmd), null, now);
+  }
+
+  /** The state, a corrupt value repaired (written back only then). */
+  async load(key: string, cfg: BreakerConfig, now: number): Promise<ScriptStoreReply<null>> {
+    return reply(cfg, await this.run(key, 'load', now, cfg), null, now);
+  }
+
+  /** Adds totals counted elsewhere (an in-process fallback) to the shared statistics. */
+  async merge(key: string, cfg: BreakerConfig, now: number, successes: number, failures: number): Promise<ScriptStoreReply<null>> {
+    return reply(cfg, await this.run(key, 'merge', now, cfg, successes, failures), null, now);
+  }
+}
+
+/** A store reply that also says what the script found: a repaired value, a permit from a lost history. */
+export type ScriptStoreReply<R> = StoreReply<R> & { state: BreakerState; repaired?: string; lost?: string };
+
+/** The script wrote this JSON itself from a state it validated, so it is parsed without a second check. */
+const parseReply = (json: string): ScriptReply => JSON.parse(json) as ScriptReply;
+
+function reply<R>(cfg: BreakerConfig, r: ScriptReply, result: R, now: number): ScriptStoreReply<R> {
+  const out: ScriptStoreReply<R> = { result, transition: toTransition(cfg, r, now), state: r.state };
+  if (r.repaired !== undefined) out.repaired = r.repaired;
+  return out;
+}
+
+/** An outcome's transition: to the state it led to (a later outcome of the same call can only add to the totals). */
+function outcomeTransition(cfg: BreakerConfig, o: OutcomeReply, now: number): Transition | null {
+  if (o.event === undefined || o.from === undefined || o.epoch === undefined || o.timeoutSeconds === undefined) return null;
+  const t: Transition = { breaker: cfg.collectorName, event: o.event, from: o.from, to: o.circuit, at: now, timeoutSeconds: o.timeoutSeconds, epoch: o.epoch };
+  if (o.incarnation !== undefined) t.incarnation = o.incarnation;
+  return t;
+}
+
+function toTransition(cfg: BreakerConfig, r: ScriptReply, now: number): Transition | null {
+  if (r.event === undefined || r.from === undefined) return null;
+  const state = r.state;
+  // As the model builds it (transitions.ts): the epoch and incarnation of the state it led to.
+  const t: Transition = { breaker: cfg.collectorName, event: r.event, from: r.from, to: state.state, at: now, timeoutSeconds: state.timeoutSeconds, epoch: state.epoch };
+  if (state.incarnation !== undefined) t.incarnation = state.incarnation;
+  return t;
+}
