@@ -80,25 +80,9 @@ export class BreakerScript {
   private settings(cfg: BreakerConfig): string {
     let s = this.settingsOf.get(cfg);
     if (s === undefined) {
-      s = [
-        cfg.failureThreshold,
-        cfg.timeoutSeconds,
-        cfg.halfOpenMaxCalls,
-        cfg.halfOpenSuccessThreshold,
-        cfg.backoffMultiplier,
-        cfg.maxTimeoutSeconds,
-        ...(cfg.mode === 'consecutive'
-          ? []
-          : [
-              cfg.mode === 'count-window' ? 'count' : 'time',
-              cfg.windowSize,
-              cfg.slowCallDurationMs,
-              cfg.minimumNumberOfCalls,
-              cfg.failureRateThreshold,
-              cfg.slowCallRateThreshold,
-              cfg.minFailingWorkers,
-            ]),
-      ].join(',');
+      const c = cfg;
+      const rate = [c.mode === 'count-window' ? 'count' : 'time', c.windowSize, c.slowCallDurationMs, c.minimumNumberOfCalls, c.failureRateThreshold, c.slowCallRateThreshold, c.minFailingWorkers];
+      s = [c.failureThreshold, c.timeoutSeconds, c.halfOpenMaxCalls, c.halfOpenSuccessThreshold, c.backoffMultiplier, c.maxTimeoutSeconds, ...(c.mode === 'consecutive' ? [] : rate)].join(',');
       if (Object.isFrozen(cfg)) this.settingsOf.set(cfg, s);
     }
     return s;
@@ -106,22 +90,11 @@ export class BreakerScript {
 
   async acquire(key: string, cfg: BreakerConfig, now: number, leaseMs: number): Promise<ScriptStoreReply<Decision>> {
     const r = await this.run(key, 'acquire', now, cfg, leaseMs);
-    const state = r.state;
-    let result: Decision;
-    if (r.allowed) {
-      const permit: Permit = {
-        breaker: cfg.collectorName,
-        epoch: state.epoch,
-        probeId: r.probeId ?? null,
-        issuedAt: now,
-        leaseExpiresAt: r.leaseExpiresAt ?? null,
-      };
-      if (state.incarnation !== undefined) permit.incarnation = state.incarnation;
-      result = { allowed: true, state: state.state, probe: r.probe === true, permit };
-    } else {
-      result = { allowed: false, state: state.state, retryAfterMs: r.retryAfterMs ?? null };
-    }
-    return reply(cfg, r, result, now);
+    const { epoch, incarnation, state } = r.state;
+    if (!r.allowed) return reply(cfg, r, { allowed: false, state, retryAfterMs: r.retryAfterMs ?? null }, now);
+    const permit: Permit = { breaker: cfg.collectorName, epoch, probeId: r.probeId ?? null, issuedAt: now, leaseExpiresAt: r.leaseExpiresAt ?? null };
+    if (incarnation !== undefined) permit.incarnation = incarnation;
+    return reply(cfg, r, { allowed: true, state, probe: r.probe === true, permit }, now);
   }
 
   /**

@@ -67,20 +67,13 @@ export class RedisBreakerStore implements BreakerStore {
     return this.shared.degraded;
   }
 
-  acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
-    try {
-      return this.shared.acquire(cfg, wholeMs('now', now), wholeMs('leaseMs', leaseMs));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  // A bad `now` or lease rejects the call's promise, as every other fault of a store does.
+  async acquire(cfg: BreakerConfig, now: number, leaseMs: number): Promise<StoreReply<Decision>> {
+    return this.shared.acquire(cfg, wholeMs('now', now), wholeMs('leaseMs', leaseMs));
   }
 
-  record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>> {
-    try {
-      return this.shared.record(cfg, permit, outcome, wholeMs('now', now), details);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  async record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<StoreReply<RecordResult>> {
+    return this.shared.record(cfg, permit, outcome, wholeMs('now', now), details);
   }
 
   async command(cfg: BreakerConfig, cmd: BreakerCommand, now: number): Promise<StoreReply<null>> {

@@ -93,16 +93,6 @@ local function salvageStats(st)
   return out, why
 end
 
--- Whether every statistic reads (the common case: nothing to salvage).
-local function statsValid(st)
-  if type(st) ~= 'table' then return false end
-  for _, f in ipairs(STAT_COUNTS) do
-    if not isCount(st[f]) then return false end
-  end
-  local t = st.lastOpenTime
-  return t == NULL or isCount(t)
-end
-
 -- A rate mode's window (src/breaker/window.ts): nil when valid, else the reason.
 local function invalidWindow(w)
   if type(w) ~= 'table' or type(w.workers) ~= 'table' then return 'window: malformed' end
@@ -195,9 +185,7 @@ local function load()
   local ok, s = pcall(cjson.decode, got)
   if not ok then return initial(nil), 'not JSON', false end
   local why = invalid(s)
-  local st = type(s) == 'table' and s.stats or nil
-  if why == nil and statsValid(st) then return s, '', false end
-  local stats, statsWhy = salvageStats(st)
+  local stats, statsWhy = salvageStats(type(s) == 'table' and s.stats or nil)
   if why then return initial(stats), why, false end
   s.stats = stats
   return s, statsWhy, false
@@ -214,19 +202,23 @@ local function byNumber(a, b) return tonumber(a) < tonumber(b) end
 -- A window as JSON: ',"window":{...}' (workers sorted), '' for none.
 local function encodeWindow(w)
   if w == nil then return '' end
-  local keys = {}
-  for k in pairs(w.workers) do keys[#keys + 1] = k end
-  table.sort(keys)
-  for i, k in ipairs(keys) do keys[i] = '"' .. k .. '":' .. num(w.workers[k]) end
-  local workers = '{' .. table.concat(keys, ',') .. '}'
-  if w.kind == 'count' then
-    return ',"window":{"kind":"count","size":' .. num(w.size) .. ',"seq":' .. num(w.seq) .. ',"workers":' .. workers
-      .. ',"ring":"' .. w.ring .. '"}'
+  local workers = '{}'
+  if next(w.workers) ~= nil then
+    local keys = {}
+    for k in pairs(w.workers) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for i, k in ipairs(keys) do keys[i] = '"' .. k .. '":' .. num(w.workers[k]) end
+    workers = '{' .. table.concat(keys, ',') .. '}'
   end
-  local bs = {}
-  for i, b in ipairs(w.buckets) do bs[i] = '[' .. num(b[1]) .. ',' .. num(b[2]) .. ',' .. num(b[3]) .. ']' end
-  return ',"window":{"kind":"time","size":' .. num(w.size) .. ',"head":' .. num(w.head) .. ',"workers":' .. workers
-    .. ',"buckets":[' .. table.concat(bs, ',') .. ']}'
+  if w.kind == 'count' then
+    return string.format(',"window":{"kind":"count","size":%d,"seq":%d,"workers":%s,"ring":"%s"}', w.size, w.seq, workers, w.ring)
+  end
+  local counts, nb = {}, #w.buckets
+  for i, b in ipairs(w.buckets) do
+    counts[3 * i - 2], counts[3 * i - 1], counts[3 * i] = b[1], b[2], b[3]
+  end
+  return string.format(',"window":{"kind":"time","size":%d,"head":%d,"workers":%s,"buckets":[' .. string.sub(string.rep('[%d,%d,%d],', nb), 1, -2) .. ']}',
+    w.size, w.head, workers, unpack(counts))
 end
 
 -- The state as JSON, its keys in BreakerState's order (for a reader's eyes: nothing depends on the
@@ -435,13 +427,15 @@ local function timeRecord(s, outcome, slow, wkey)
     s.window = w
     return false
   end
+  -- The window is this call's own decoded copy: changed in place.
   local head = w.head
-  local buckets = {}
+  local buckets = w.buckets
   if at > head then
+    buckets = {}
     for i = 1, math.min(at - head, n) do buckets[i] = { 0, 0, 0 } end
     for _, b in ipairs(w.buckets) do
       if #buckets >= n then break end
-      buckets[#buckets + 1] = { b[1], b[2], b[3] }
+      buckets[#buckets + 1] = b
     end
     while #buckets > 1 do
       local last = buckets[#buckets]
@@ -449,8 +443,6 @@ local function timeRecord(s, outcome, slow, wkey)
       buckets[#buckets] = nil
     end
     head = at
-  else
-    for i, b in ipairs(w.buckets) do buckets[i] = { b[1], b[2], b[3] } end
   end
   local i = head - at + 1
   while #buckets < i do buckets[#buckets + 1] = { 0, 0, 0 } end
