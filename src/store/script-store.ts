@@ -73,7 +73,8 @@ export class RedisScriptStore implements BreakerStore {
    * in flight; otherwise it waits for one to answer and goes with every outcome that finished
    * meanwhile, in one script call that applies them in order, each as if alone (group commit). A
    * lone caller never waits; busy callers share round trips and the decode and encode of the
-   * state (bench:store, rows redis 1p x 16c and 4p x 16c).
+   * state (bench:store, row redis 1p x 16c: 45 k calls/s with one script call per outcome, 68-70 k
+   * with this; 4p x 16c: 44 k, 71-73 k).
    */
   record(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): Promise<ScriptStoreReply<RecordResult>> {
     const key = this.key(cfg.collectorName);

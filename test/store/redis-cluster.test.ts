@@ -24,11 +24,11 @@ afterAll(async () => {
 });
 
 describeStoreConformance('redis cluster', {
-  store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster:', timeoutMs: 2000 }),
+  store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster:', timeoutMs: 10_000 }), // agreement, not latency: see redis-store.test.ts
   runs: 60,
   // Hand edits, on a store that decides every call from the stored value (why: ConformanceOptions.edits).
   edits: {
-    store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster-edit:', timeoutMs: 2000, snapshotMaxAgeMs: 0, logger: silentLogger }),
+    store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster-edit:', timeoutMs: 10_000, snapshotMaxAgeMs: 0, logger: silentLogger }),
     edit: async (cfg, f) => {
       const key = 'cluster-edit:' + cfg.collectorName;
       const raw = await client.get(key);

@@ -9,12 +9,12 @@ const redis = new Redis(url);
 afterAll(() => redis.quit());
 
 describeStoreConformance('redis', {
-  store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance:', timeoutMs: 2000 }),
+  store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance:', timeoutMs: 10_000 }), // generous: a call the bound ended would be decided by the fallback and show as a disagreement; this suite is about agreement, not latency
   runs: 200,
   // Hand edits, on a store that decides every call from the stored value (why: ConformanceOptions.edits).
   // Its repairs are logged (error) by design: silenced here, the suite checks what they do.
   edits: {
-    store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance-edit:', timeoutMs: 2000, snapshotMaxAgeMs: 0, logger: silentLogger }),
+    store: () => new RedisBreakerStore({ redis, keyPrefix: 'conformance-edit:', timeoutMs: 10_000, snapshotMaxAgeMs: 0, logger: silentLogger }),
     edit: async (cfg, f) => {
       const key = 'conformance-edit:' + cfg.collectorName;
       const raw = await redis.get(key);

@@ -222,8 +222,8 @@ local function encodeWindow(w)
 end
 
 -- The state as JSON, its keys in BreakerState's order (for a reader's eyes: nothing depends on the
--- order). One string.format for the whole value: a fifth of the Redis time of a record went to
--- encoding when each number was formatted on its own (4.4 us; bench row redis, 4p x 16c).
+-- order). One string.format for the whole value: 3.3 us per encode against 4.4 us with each number
+-- formatted on its own (in-script profile, 2026-12-01; it is Redis time, so every redis row).
 local STATE_JSON = '{"v":1,"state":"%s","forced":%s,"epoch":%d%s,"failureCount":%d,"consecutiveSuccesses":%d,'
   .. '"lastFailureTime":%s,"stats":{"totalSuccesses":%d,"totalFailures":%d,"circuitOpens":%d,'
   .. '"successfulRecoveries":%d,"failedRecoveries":%d,"timeInOpenStateMs":%d,"lastOpenTime":%s},'
