@@ -29,17 +29,18 @@ interface ScriptReply {
   results?: OutcomeReply[];
 }
 
+/** The state a transition led to, as a reply names it. */
+type TransitionTarget = Pick<BreakerState, 'epoch' | 'incarnation' | 'timeoutSeconds'> & { state: CircuitStateName };
+
 /** One outcome's result in a record's reply. */
 interface OutcomeReply {
   counted: boolean;
   circuit: CircuitStateName;
   lost?: string;
-  /** With a transition: the event, and the epoch, incarnation and open period of the state it led to. */
+  /** With a transition: the event, and the state it led to. */
   event?: TransitionEvent;
   from?: CircuitStateName;
-  epoch?: number;
-  incarnation?: string;
-  timeoutSeconds?: number;
+  to?: TransitionTarget;
 }
 
 /** One outcome to record. */
@@ -113,7 +114,7 @@ export class BreakerScript {
     const results = r.results ?? [];
     if (results.length !== entries.length) throw new Error(`breaker script answered ${results.length} outcomes for ${entries.length}`);
     return results.map((o, i) => {
-      const out: ScriptStoreReply<RecordResult> = { result: { counted: o.counted, state: o.circuit }, transition: outcomeTransition(cfg, o, entries[i].now), state: r.state };
+      const out: ScriptStoreReply<RecordResult> = { result: { counted: o.counted, state: o.circuit }, transition: o.to ? transitionTo(cfg, o.event, o.from, o.to, entries[i].now) : null, state: r.state };
       if (i === 0 && r.repaired !== undefined) out.repaired = r.repaired;
       if (o.lost !== undefined) out.lost = o.lost;
       return out;
@@ -142,24 +143,20 @@ export type ScriptStoreReply<R> = StoreReply<R> & { state: BreakerState; repaire
 const parseReply = (json: string): ScriptReply => JSON.parse(json) as ScriptReply;
 
 function reply<R>(cfg: BreakerConfig, r: ScriptReply, result: R, now: number): ScriptStoreReply<R> {
-  const out: ScriptStoreReply<R> = { result, transition: toTransition(cfg, r, now), state: r.state };
+  const out: ScriptStoreReply<R> = { result, transition: transitionTo(cfg, r.event, r.from, r.state, now), state: r.state };
   if (r.repaired !== undefined) out.repaired = r.repaired;
   return out;
 }
 
-/** An outcome's transition: to the state it led to (a later outcome of the same call can only add to the totals). */
-function outcomeTransition(cfg: BreakerConfig, o: OutcomeReply, now: number): Transition | null {
-  if (o.event === undefined || o.from === undefined || o.epoch === undefined || o.timeoutSeconds === undefined) return null;
-  const t: Transition = { breaker: cfg.collectorName, event: o.event, from: o.from, to: o.circuit, at: now, timeoutSeconds: o.timeoutSeconds, epoch: o.epoch };
-  if (o.incarnation !== undefined) t.incarnation = o.incarnation;
-  return t;
-}
-
-function toTransition(cfg: BreakerConfig, r: ScriptReply, now: number): Transition | null {
-  if (r.event === undefined || r.from === undefined) return null;
-  const state = r.state;
-  // As the model builds it (transitions.ts): the epoch and incarnation of the state it led to.
-  const t: Transition = { breaker: cfg.collectorName, event: r.event, from: r.from, to: state.state, at: now, timeoutSeconds: state.timeoutSeconds, epoch: state.epoch };
-  if (state.incarnation !== undefined) t.incarnation = state.incarnation;
+/**
+ * The transition a reply reports, as the model builds it (transitions.ts): to the state it led
+ * to, with that state's epoch, incarnation and open period. An acquire or command reply names
+ * its final state; a record reply names each outcome's (a later outcome of the same call can only
+ * add to the totals).
+ */
+function transitionTo(cfg: BreakerConfig, event: TransitionEvent | undefined, from: CircuitStateName | undefined, to: TransitionTarget, now: number): Transition | null {
+  if (event === undefined || from === undefined) return null;
+  const t: Transition = { breaker: cfg.collectorName, event, from, to: to.state, at: now, timeoutSeconds: to.timeoutSeconds, epoch: to.epoch };
+  if (to.incarnation !== undefined) t.incarnation = to.incarnation;
   return t;
 }

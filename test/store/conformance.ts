@@ -23,6 +23,7 @@ import {
 } from '../../src/breaker';
 import { emptyStatistics } from '../../src/breaker/state';
 import type { BreakerStore, StoreReply } from '../../src/store/store';
+import { RedisBreakerStore, silentLogger, type RedisClientLike } from '../../src';
 import { mulberry32 } from '../../src/sim/rng';
 
 type Stat = keyof BreakerStatistics;
@@ -143,6 +144,33 @@ const modeArb = fc.oneof(
  * Resolves false (and writes nothing) when there is no value.
  */
 export type EditStored = (cfg: BreakerConfig, f: (raw: string) => string) => Promise<boolean>;
+
+/**
+ * The options of a Redis or Redis Cluster client's suite (the client read when a store is made): the store with its defaults, and the
+ * edit property on a store with the snapshot off (see ConformanceOptions.edits) whose repairs,
+ * logged (error) by design, are silenced: the suite checks what they do.
+ */
+export function redisConformance(client: () => RedisClientLike & { set(key: string, value: string, keepTtl: 'KEEPTTL'): Promise<unknown> }, prefix: string, runs: number, editRuns: number): ConformanceOptions {
+  // A generous bound: a call it ended would be decided by the fallback and show as a
+  // disagreement; this suite is about agreement, not latency.
+  const timeoutMs = 10_000;
+  const editPrefix = `${prefix}edit:`;
+  return {
+    store: () => new RedisBreakerStore({ redis: client(), keyPrefix: prefix, timeoutMs }),
+    runs,
+    edits: {
+      store: () => new RedisBreakerStore({ redis: client(), keyPrefix: editPrefix, timeoutMs, snapshotMaxAgeMs: 0, logger: silentLogger }),
+      edit: async (cfg, f) => {
+        const key = editPrefix + cfg.collectorName;
+        const raw = await client().get(key);
+        if (raw === null) return false;
+        await client().set(key, f(raw), 'KEEPTTL');
+        return true;
+      },
+      runs: editRuns,
+    },
+  };
+}
 
 export interface ConformanceOptions {
   /** A fresh store per property run (or a shared one: breaker names are unique per run). */

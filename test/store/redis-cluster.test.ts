@@ -2,9 +2,9 @@
 // breaker lives wholly on the node that owns its slot, and the conformance suite holds as is.
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseBreakerConfig, RedisBreakerStore, silentLogger } from '../../src';
+import { parseBreakerConfig, RedisBreakerStore } from '../../src';
 import { startRedisCluster, type RedisClusterNodes } from '../helpers/redis-cluster';
-import { describeStoreConformance } from './conformance';
+import { describeStoreConformance, redisConformance } from './conformance';
 
 let cluster: RedisClusterNodes;
 let client: Cluster;
@@ -23,22 +23,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreConformance('redis cluster', {
-  store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster:', timeoutMs: 10_000 }), // agreement, not latency: see redis-store.test.ts
-  runs: 60,
-  // Hand edits, on a store that decides every call from the stored value (why: ConformanceOptions.edits).
-  edits: {
-    store: () => new RedisBreakerStore({ redis: client, keyPrefix: 'cluster-edit:', timeoutMs: 10_000, snapshotMaxAgeMs: 0, logger: silentLogger }),
-    edit: async (cfg, f) => {
-      const key = 'cluster-edit:' + cfg.collectorName;
-      const raw = await client.get(key);
-      if (raw === null) return false;
-      await client.set(key, f(raw), 'KEEPTTL');
-      return true;
-    },
-    runs: 40,
-  },
-});
+describeStoreConformance('redis cluster', redisConformance(() => client, 'cluster:', 60, 40));
 
 it('spreads breakers over the nodes (the test really exercises several nodes)', async () => {
   const store = new RedisBreakerStore({ redis: client, keyPrefix: 'spread:', timeoutMs: 2000 });

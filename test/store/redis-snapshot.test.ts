@@ -466,35 +466,41 @@ describe('Redis store snapshot: values met in Redis', () => {
     return results;
   }
 
-  it.each([
-    ['met by a GET', false],
-    ['met first by a record', true],
-  ])('a leading-zero epoch ("epoch":003), %s: read as 3, and the circuit still opens after failureThreshold failures', async (_label, byRecord) => {
-    const t = setup();
+  /** Three failures to open: the value edited, met first by a GET (the next acquire) or by a record (of a permit from the valid value). */
+  const OPENED_AT_THIRD = [
+    { counted: true, state: 'closed' },
+    { counted: true, state: 'closed' },
+    { counted: true, state: 'open' },
+  ];
+  async function failAfterEdit(t: ReturnType<typeof setup>, edit: (json: string) => string, byRecord: boolean) {
     const valid = JSON.stringify({ ...foreign(3), failureCount: 0 });
-    expect(LEADING_ZERO(valid)).toContain('"epoch":003,');
+    expect(edit(valid)).not.toBe(valid);
     let first: Permit | undefined;
     if (byRecord) {
       await redis.set(t.key, valid);
       first = admitted(await t.breaker.acquire(T0)); // from a GET of the valid value
       expect(first).toMatchObject({ epoch: 3, incarnation: 'other-tool-1' });
     }
-    await redis.set(t.key, LEADING_ZERO(valid));
+    await redis.set(t.key, edit(valid));
     const results = await failUntilOpen(t.breaker, T0 + 1, first);
     const after = await t.stored();
-    expect(after.state).toBe('open');
     expect(breakerStateSchema.safeParse(after).success).toBe(true);
+    return { results, after };
+  }
+
+  it.each([
+    ['met by a GET', false],
+    ['met first by a record', true],
+  ])('a leading-zero epoch ("epoch":003), %s: read as 3, and the circuit still opens after failureThreshold failures', async (_label, byRecord) => {
+    const t = setup();
+    const { results, after } = await failAfterEdit(t, LEADING_ZERO, byRecord);
     expect(await t.raw()).not.toMatch(/"epoch":0\d/);
     // The Lua reads it as 3 (cjson accepts the leading zero; the TypeScript decoder does not, so
     // its GET hands the decision to the script): nothing lost, every failure counted, and the
     // first write stores the epoch as JSON.
     expect(t.errors).toEqual([]);
-    expect(results).toEqual([
-      { counted: true, state: 'closed' },
-      { counted: true, state: 'closed' },
-      { counted: true, state: 'open' },
-    ]);
-    expect(after).toMatchObject({ epoch: 4, incarnation: 'other-tool-1', stats: { totalSuccesses: 41, totalFailures: 5, circuitOpens: 6, successfulRecoveries: 4, failedRecoveries: 1, timeInOpenStateMs: 12_345 } });
+    expect(results).toEqual(OPENED_AT_THIRD);
+    expect(after).toMatchObject({ state: 'open', epoch: 4, incarnation: 'other-tool-1', stats: { totalSuccesses: 41, totalFailures: 5, circuitOpens: 6, successfulRecoveries: 4, failedRecoveries: 1, timeInOpenStateMs: 12_345 } });
   });
 
   it.each([
@@ -502,23 +508,9 @@ describe('Redis store snapshot: values met in Redis', () => {
     ['met first by a record', true],
   ])('a counter at 2^63 ("totalSuccesses":9223372036854775808), %s: only that statistic is replaced, and the circuit still opens after failureThreshold failures', async (_label, byRecord) => {
     const t = setup();
-    const valid = JSON.stringify({ ...foreign(3), failureCount: 0 });
-    expect(HUGE_COUNTER(valid)).toContain('9223372036854775808');
-    let first: Permit | undefined;
-    if (byRecord) {
-      await redis.set(t.key, valid);
-      first = admitted(await t.breaker.acquire(T0));
-    }
-    await redis.set(t.key, HUGE_COUNTER(valid));
-    const results = await failUntilOpen(t.breaker, T0 + 1, first);
-    expect(results).toEqual([
-      { counted: true, state: 'closed' },
-      { counted: true, state: 'closed' },
-      { counted: true, state: 'open' },
-    ]);
+    const { results, after } = await failAfterEdit(t, HUGE_COUNTER, byRecord);
+    expect(results).toEqual(OPENED_AT_THIRD);
     expect(t.errors.map((e) => [e.msg, String(e.fields?.reason)])).toEqual([[REPAIRED, expect.stringContaining('totalSuccesses')]]);
-    const after = await t.stored();
-    expect(breakerStateSchema.safeParse(after).success).toBe(true);
     // the state and every other statistic kept
     expect(after).toMatchObject({
       state: 'open',

@@ -21,8 +21,8 @@
 -- corrupt value was replaced; absent: it was not), and the op's result: acquire → "allowed",
 -- "probe", "probeId", "leaseExpiresAt", "retryAfterMs"; record → "results", one per outcome:
 -- "counted", "circuit" (the state after it), "lost" (the permit came from a history this key no
--- longer holds) and, when it moved the state, "event", "from" and the epoch, incarnation and
--- timeoutSeconds of the state it led to; acquire and command, when they moved it → "event", "from".
+-- longer holds) and, when it moved the state, "event", "from" and "to" (the state it led to: its
+-- name, epoch, timeoutSeconds, incarnation); acquire and command, when they moved it → "event", "from".
 -- Absent keys are null/false in src/store/breaker-script.ts, the one reader of these replies.
 --
 -- Numbers: every count and instant is an integer from 0 to 2^53 - 1; anything else read back
@@ -47,10 +47,10 @@ local function config()
     cfg = { threshold = tonumber(t), timeout = tonumber(timeout), maxCalls = tonumber(maxCalls),
       successThreshold = tonumber(successThreshold), mult = tonumber(mult), maxTimeout = tonumber(maxTimeout) }
     if rest ~= '' then
-      -- A rate mode (nil: consecutive).
-      local mode, size, slowMs, minCalls, failRate, slowRate, minWorkers =
-        string.match(rest, '^,(%a+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
-      cfg.mode, cfg.size, cfg.slowMs, cfg.minCalls = mode, tonumber(size), tonumber(slowMs), tonumber(minCalls)
+      -- A rate mode's window settings (which mode: recordOne finds it without this parse).
+      local size, slowMs, minCalls, failRate, slowRate, minWorkers =
+        string.match(rest, '^,%a+,([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+      cfg.size, cfg.slowMs, cfg.minCalls = tonumber(size), tonumber(slowMs), tonumber(minCalls)
       cfg.failRate, cfg.slowRate, cfg.minWorkers = tonumber(failRate), tonumber(slowRate), tonumber(minWorkers)
     end
   end
@@ -495,8 +495,10 @@ local function recordOne(base)
   local function result(counted, event, from)
     local r = '{"counted":' .. tostring(counted) .. ',"circuit":"' .. s.state .. '"'
     if event ~= '' then
-      r = r .. ',"event":"' .. event .. '","from":"' .. from .. '","epoch":' .. num(s.epoch) .. ',"timeoutSeconds":' .. num(s.timeoutSeconds)
+      r = r .. ',"event":"' .. event .. '","from":"' .. from .. '","to":{"state":"' .. s.state .. '","epoch":' .. num(s.epoch)
+        .. ',"timeoutSeconds":' .. num(s.timeoutSeconds)
       if s.incarnation then r = r .. ',"incarnation":"' .. s.incarnation .. '"' end
+      r = r .. '}'
     end
     if lost ~= '' then r = r .. ',"lost":"' .. lost .. '"' end
     return r .. '}'
