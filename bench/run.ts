@@ -14,7 +14,9 @@
  *   is the call's one script call);
  * - redis-rate: the same in a rate mode (time-window, 60 s), each call's duration recorded;
  * - redis-snapshot-off: `redis` with snapshotMaxAgeMs 0 (a GET before every decision, then the
- *   record: the two-round-trip design, for comparison).
+ *   record: the two-round-trip design, for comparison);
+ * - redis-eval: `redis` on a client without FCALL, so that the script runs by EVALSHA as on Redis 6
+ *   (what Redis Functions buy: the library's definitions and memos outlive a call).
  * Each store row shows calls/s, INCR ops/s, floor ops/s, calls/INCR, floor/INCR, its calls/s ÷
  * `redis`'s (rate goal), p50/p99/max latency of one guarded call, and validity: Redis's
  * totalSuccesses equals every call the row made (warm-up included), no call fell back in-process,
@@ -85,6 +87,8 @@ interface Variant {
   kind: ScenarioKind;
   /** The Redis store's snapshotMaxAgeMs (absent: its default). */
   snapshotMaxAgeMs?: number;
+  /** The Redis store's script by EVALSHA instead of FCALL. */
+  withoutFunctions?: boolean;
 }
 
 const REDIS_VARIANTS: readonly Variant[] = [
@@ -93,8 +97,9 @@ const REDIS_VARIANTS: readonly Variant[] = [
   { label: 'redis', kind: 'redis' },
   { label: 'redis-rate', kind: 'redis-rate' },
   { label: 'redis-snapshot-off', kind: 'redis', snapshotMaxAgeMs: 0 },
+  { label: 'redis-eval', kind: 'redis', withoutFunctions: true },
 ];
-const STORE_LABELS = ['redis', 'redis-rate', 'redis-snapshot-off'];
+const STORE_LABELS = ['redis', 'redis-rate', 'redis-snapshot-off', 'redis-eval'];
 const POLICY_VARIANTS: readonly Variant[] = (['execute-memory', 'opossum', 'opossum-no-timeout', 'cockatiel'] as const).map((kind) => ({ label: kind, kind }));
 const OPENING_VARIANTS: readonly Variant[] = [
   { label: 'snapshot default (1000 ms)', kind: 'opening' },
@@ -239,6 +244,7 @@ async function runOn(ctx: Ctx, processes: number, spec: ScenarioSpec): Promise<S
 function specOf(v: Variant, callers: number, name: string, ctx: Ctx): ScenarioSpec {
   const spec: ScenarioSpec = { kind: v.kind, callers, warmupMs: WARMUP_MS, measureMs: MEASURE_MS, redisUrl: ctx.url, name };
   if (v.snapshotMaxAgeMs !== undefined) spec.snapshotMaxAgeMs = v.snapshotMaxAgeMs;
+  if (v.withoutFunctions) spec.withoutFunctions = true;
   return spec;
 }
 
@@ -524,7 +530,7 @@ async function main(): Promise<void> {
     notes: [
       'guarded call = acquire + recordSuccess on one breaker; INCR and floor rows: one Redis round trip per operation; every rate is the sum over the processes',
       'script-floor = one EVALSHA per operation of a script that GETs the key, SETs it back with EX and returns it (1 key, 12 ARGV, as a record), no breaker code: the ceiling of any one-script-per-call design here',
-      'redis-rate = the Redis store in a rate mode (time-window, 60 s in 20 buckets) recording each call with its duration; redis-snapshot-off = redis with snapshotMaxAgeMs 0 (a GET, then the record)',
+      'redis-rate = the Redis store in a rate mode (time-window, 60 s in 20 buckets) recording each call with its duration; redis-snapshot-off = redis with snapshotMaxAgeMs 0 (a GET, then the record); redis-eval = redis with its script by EVALSHA instead of FCALL (as on Redis 6)',
       'ratios are medians of per-round ratios, the variants of a round measured back to back in a rotating order; a row is its median round',
       'latency = one guarded call (or one operation) as its caller sees it, p50/p99 across all processes',
       'Redis store rows use timeoutMs 5000 (they measure the Redis path, not the outage policy). valid = Redis totals (and a rate window) equal the calls made and no fallback happened',

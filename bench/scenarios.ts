@@ -43,6 +43,8 @@ export interface ScenarioSpec {
   name: string;
   /** Redis store scenarios: the store's snapshotMaxAgeMs (absent: the store's default). */
   snapshotMaxAgeMs?: number;
+  /** Redis store scenarios: a client without FCALL, so the store runs its script with EVALSHA (as on Redis 6). */
+  withoutFunctions?: boolean;
 }
 
 /** What one process saw of an opening ("the onset": when the upstream starts failing). */
@@ -105,9 +107,10 @@ async function benchBreaker(spec: ScenarioSpec, redisStore: boolean, config: obj
   const cfg = { collectorName: spec.name, ...config };
   if (!redisStore) return { breaker: new CircuitBreaker(cfg, new MemoryBreakerStore()), close: async () => undefined, fallbackEvents: () => 0 };
   const redis = await connect(spec);
+  const client = spec.withoutFunctions ? new Proxy(redis, { get: (target, prop) => (prop === 'fcall' ? undefined : Reflect.get(target, prop, target)) }) : redis;
   let fallbackEvents = 0;
   const logger = { ...silentLogger, error: (msg: string) => void (/unreachable/.test(msg) && (fallbackEvents += 1)) };
-  const store = new RedisBreakerStore({ redis, keyPrefix: BENCH_PREFIX, timeoutMs: 5_000, logger, ...(spec.snapshotMaxAgeMs === undefined ? {} : { snapshotMaxAgeMs: spec.snapshotMaxAgeMs }) });
+  const store = new RedisBreakerStore({ redis: client, keyPrefix: BENCH_PREFIX, timeoutMs: 5_000, logger, ...(spec.snapshotMaxAgeMs === undefined ? {} : { snapshotMaxAgeMs: spec.snapshotMaxAgeMs }) });
   const close = async () => {
     await store.close();
     await redis.quit();

@@ -11,8 +11,17 @@ import type { RedisClientLike } from './redis-client';
 import type { StoreReply } from './store';
 
 const LUA = readFileSync(join(__dirname, 'lua', 'breaker.lua'), 'utf8');
-/** The command's name on the client: one per script version, so that two versions never collide. */
-const COMMAND = `temporalCircuitBreaker_${createHash('sha1').update(LUA).digest('hex').slice(0, 12)}`;
+const VERSION = createHash('sha1').update(LUA).digest('hex').slice(0, 12);
+/** The EVAL command's name on the client: one per script version, so that two versions never collide. */
+const COMMAND = `temporalCircuitBreaker_${VERSION}`;
+/** The Redis Functions library and its one function, named by version for the same reason. */
+export const FUNCTION_NAME = `temporal_circuit_breaker_${VERSION}`;
+const LIBRARY = `#!lua name=${FUNCTION_NAME}\n${LUA}\nredis.register_function('${FUNCTION_NAME}', main)\n`;
+const EVAL_SCRIPT = `${LUA}\nreturn main(KEYS, ARGV)\n`;
+
+/** A server without Functions (Redis 6), or an ACL that denies FCALL or FUNCTION LOAD: EVALSHA from then on. */
+const NO_FUNCTIONS = /unknown command|unknown subcommand|NOPERM/i;
+const NOT_LOADED = /Function not found/i;
 
 /** A reply of the script (see the top of lua/breaker.lua): absent keys are null or false. */
 interface ScriptReply {
@@ -59,19 +68,65 @@ export class BreakerScript {
   private readonly settingsOf = new WeakMap<BreakerConfig, string>();
   /** The incarnation of a state a call writes fresh (the script uses it only then). */
   private readonly nonce = incarnationIds();
-  private readonly call: Scripted;
+  private readonly evalsha: Scripted;
+  /**
+   * FCALL while the server has Functions and lets this client use them: the library's definitions
+   * run once per load instead of on every call, and its memos last. bench:store 2026-12-02, same
+   * rounds, calls/INCR with FCALL (row redis) vs EVALSHA (row redis-eval): 0.46 vs 0.39 (1p x 1c),
+   * 0.63 vs 0.57 (1 x 16), 0.44 vs 0.31 (4 x 1), 0.43 vs 0.30 (4 x 16); a one-outcome record 42 us
+   * of Redis time against 86 us (INFO commandstats).
+   */
+  private useFunctions: boolean;
+  /** The library's load in progress, shared by every call that found it missing. */
+  private loading: Promise<void> | null = null;
 
   constructor(
-    redis: RedisClientLike,
+    private readonly redis: RedisClientLike,
     private readonly ttlSeconds: number,
   ) {
-    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: LUA });
+    redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: EVAL_SCRIPT });
     const command = (redis as unknown as Record<string, Scripted>)[COMMAND];
-    this.call = command.bind(redis);
+    this.evalsha = command.bind(redis);
+    this.useFunctions = typeof redis.fcall === 'function' && (typeof redis.nodes === 'function' || typeof redis.function === 'function');
   }
 
   private run(key: string, op: string, now: number, cfg: BreakerConfig, ...rest: (string | number)[]): Promise<ScriptReply> {
-    return this.call(key, op, now, this.ttlSeconds, this.settings(cfg), this.nonce(), ...rest).then(parseReply);
+    const args = [op, now, this.ttlSeconds, this.settings(cfg), this.nonce(), ...rest];
+    return (this.useFunctions ? this.fcall(key, args) : this.evalsha(key, ...args)).then(parseReply);
+  }
+
+  /** FCALL; a missing library is loaded (on every master of a Cluster) and the call sent again. */
+  private async fcall(key: string, args: (string | number)[]): Promise<string> {
+    try {
+      return (await this.redis.fcall!(FUNCTION_NAME, 1, key, ...args)) as string;
+    } catch (e) {
+      const message = String((e as Error)?.message);
+      if (NO_FUNCTIONS.test(message)) return this.withoutFunctions(key, args);
+      if (!NOT_LOADED.test(message)) throw e;
+    }
+    try {
+      await (this.loading ??= this.loadLibrary().finally(() => (this.loading = null)));
+    } catch (e) {
+      if (NO_FUNCTIONS.test(String((e as Error)?.message))) return this.withoutFunctions(key, args);
+      throw e;
+    }
+    try {
+      return (await this.redis.fcall!(FUNCTION_NAME, 1, key, ...args)) as string;
+    } catch (e) {
+      // A node the load did not reach (a Cluster's new master, say): this call by EVALSHA; the next one tries again.
+      if (NOT_LOADED.test(String((e as Error)?.message))) return this.evalsha(key, ...args);
+      throw e;
+    }
+  }
+
+  private withoutFunctions(key: string, args: (string | number)[]): Promise<string> {
+    this.useFunctions = false;
+    return this.evalsha(key, ...args);
+  }
+
+  private async loadLibrary(): Promise<void> {
+    const targets = typeof this.redis.nodes === 'function' ? this.redis.nodes('master') : [this.redis as Required<Pick<RedisClientLike, 'function'>>];
+    await Promise.all(targets.map((node) => node.function('LOAD', 'REPLACE', LIBRARY)));
   }
 
   /**

@@ -8,6 +8,12 @@ export interface RedisClientLike {
   readonly status: string;
   /** ioredis's scripted command: EVALSHA, EVAL once when the server lacks the script. */
   defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  /** Redis 7's FCALL. A client without it runs the script with EVALSHA. */
+  fcall?(name: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** FUNCTION LOAD REPLACE: loads the script as a library (on a Cluster, `nodes` is used instead). */
+  function?(subcommand: 'LOAD', replace: 'REPLACE', code: string): Promise<unknown>;
+  /** ioredis's Cluster: its masters, each of which needs the library. */
+  nodes?(role: 'master'): { function(subcommand: 'LOAD', replace: 'REPLACE', code: string): Promise<unknown> }[];
   get(key: string): Promise<string | null>;
   ping(): Promise<string>;
   once(event: 'ready', listener: () => void): unknown;

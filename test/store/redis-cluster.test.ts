@@ -4,6 +4,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseBreakerConfig, RedisBreakerStore } from '../../src';
 import { startRedisCluster, type RedisClusterNodes } from '../helpers/redis-cluster';
+import { FUNCTION_NAME } from '../../src/store/breaker-script';
 import { describeStoreConformance, redisConformance } from './conformance';
 
 let cluster: RedisClusterNodes;
@@ -32,4 +33,16 @@ it('spreads breakers over the nodes (the test really exercises several nodes)', 
   const perNode = await Promise.all(client.nodes('master').map((n) => n.dbsize()));
   expect(perNode.filter((n) => n > 0).length).toBe(3);
   expect(perNode.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(names.length);
+});
+
+it('loads the script library on every master when none has it (after a FUNCTION FLUSH on all of them)', async () => {
+  const names = Array.from({ length: 12 }, (_, i) => `library-${i}`);
+  const masters = client.nodes('master');
+  await Promise.all(masters.map((n) => n.function('FLUSH')));
+  const store = new RedisBreakerStore({ redis: client, keyPrefix: 'library:', timeoutMs: 2000 });
+  for (const name of names) await store.command(parseBreakerConfig({ collectorName: name }), 'forceOpen', Date.now());
+  const loaded = async () => Promise.all(masters.map(async (n) => JSON.stringify(await n.function('LIST')).includes(FUNCTION_NAME)));
+  expect(await loaded()).toEqual([true, true, true]);
+  const states = await Promise.all(names.map(async (name) => (await store.load(parseBreakerConfig({ collectorName: name }))).state));
+  expect(states.every((s) => s === 'open')).toBe(true);
 });

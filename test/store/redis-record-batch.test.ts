@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker, RedisBreakerStore, silentLogger, type Permit, type Transition } from '../../src';
 import { MAX_RECORDS_IN_FLIGHT } from '../../src/store/script-store';
 import { redisUrl } from '../helpers/redis';
+import { scriptCallSpy } from '../helpers/script-calls';
 
 const redis = new Redis(redisUrl());
 afterAll(() => redis.quit());
@@ -24,12 +25,10 @@ function observed(client: Redis) {
     get(target, prop) {
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== 'function') return v;
-      if (typeof prop === 'string' && prop.startsWith('temporalCircuitBreaker_')) {
-        return (...a: unknown[]) => {
-          if (a[1] === 'record') calls.push((a.length - 6) / 8);
-          return (v as Fn).apply(target, a);
-        };
-      }
+      const script = scriptCallSpy(target, prop, v as Fn, (a) => {
+        if (a[1] === 'record') calls.push((a.length - 6) / 8);
+      });
+      if (script) return script;
       return (v as Fn).bind(target);
     },
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CircuitBreaker, RedisBreakerStore, type BreakerConfigInput, type Decision, type Logger, type Permit, type RedisBreakerStoreOptions } from '../../src';
 import { breakerStateSchema } from '../../src/breaker/state';
 import { redisUrl } from '../helpers/redis';
+import { scriptCallSpy } from '../helpers/script-calls';
 
 const redis = new Redis(redisUrl());
 /** A second connection: what another process's store would use. */
@@ -22,7 +23,6 @@ afterAll(async () => {
 
 const T0 = Date.UTC(2026, 5, 1);
 const PREFIX = 'snapshot:';
-const SCRIPT_COMMAND_PREFIX = 'temporalCircuitBreaker_';
 const REPAIRED = 'corrupt breaker state in Redis replaced by a fresh state (statistics kept where readable)';
 let seq = 0;
 const unique = (label: string) => `${label}-${process.pid}-${Date.now()}-${seq++}`;
@@ -33,10 +33,9 @@ const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 type Fn = (...a: unknown[]) => Promise<unknown>;
 
 /**
- * Counts what a store sends on a real client: GETs and calls of the breaker's script command.
- * The store defines its command through the proxy (`defineCommand` is forwarded to the client, so
- * the command lands on the client itself) and then reads it back through the proxy, which hands
- * out a counting wrapper. Nothing is changed: every call goes to the real client.
+ * Counts what a store sends on a real client: GETs and calls of the breaker's script (its FCALLs,
+ * or its EVALSHA command: see scriptCallSpy). The proxy hands out counting wrappers; nothing is
+ * changed: every call goes to the real client.
  */
 function observed(client: Redis) {
   const counts = { get: 0, script: 0 };
@@ -54,12 +53,8 @@ function observed(client: Redis) {
           return p;
         };
       }
-      if (typeof prop === 'string' && prop.startsWith(SCRIPT_COMMAND_PREFIX)) {
-        return (...a: unknown[]) => {
-          counts.script++;
-          return f.apply(target, a);
-        };
-      }
+      const script = scriptCallSpy(target, prop, f, () => counts.script++);
+      if (script) return script;
       return f.bind(target);
     },
   });

@@ -29,35 +29,44 @@
 -- (1e400, which cjson reads as inf, a fraction, a negative) is a corrupt value, repaired. The
 -- state is encoded by hand (encode below), not by cjson.encode, which writes 14 significant
 -- digits and would round an instant near 2^52.
-local key = KEYS[1]
-local op = ARGV[1]
-local now = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local nonce = ARGV[5]
--- The caller checks `now` (src/store/arguments.ts); this only keeps anything else from ever being written.
-if not now or not (now >= 0 and now <= 4503599627370496 and now == math.floor(now)) then
-  return redis.error_reply('ERR invalid now: ' .. tostring(ARGV[2]))
-end
+-- Loaded one of two ways (src/store/breaker-script.ts): as a Redis Functions library (Redis 7+),
+-- where everything down to `main` runs once per load and `main` is the registered function, or as
+-- an EVAL script (Redis 6, or an ACL that denies FUNCTION), the same text ending in
+-- `return main(KEYS, ARGV)`, where all of it runs on every call.
 
-local cfg = nil
+-- One call's inputs and state: set by main at the start of every call, read by the definitions below.
+local key, A, op, now, ttl, nonce
+local cfg, s, repaired, missing, dirty, stored
+-- Library members: cjson and math are not there while a Functions library loads, so main takes them on every call.
+local NULL, floor
+
+-- Memos that live as long as a loaded library (EVAL starts them empty on every call): a call
+-- that finds what an earlier call left skips a parse. Each holds at most MEMO_LIMIT entries and
+-- starts over when full. Bench rows redis and redis-rate (see the comment on `decoded`).
+local MEMO_LIMIT = 256
+local settingsMemo, settingsMemoSize = {}, 0
+
+-- The settings (ARGV[4]), parsed once per distinct settings string; read-only.
 local function config()
-  if not cfg then
-    local t, timeout, maxCalls, successThreshold, mult, maxTimeout, rest =
-      string.match(ARGV[4], '^([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)(.*)$')
-    cfg = { threshold = tonumber(t), timeout = tonumber(timeout), maxCalls = tonumber(maxCalls),
-      successThreshold = tonumber(successThreshold), mult = tonumber(mult), maxTimeout = tonumber(maxTimeout) }
-    if rest ~= '' then
-      -- A rate mode's window settings (which mode: recordOne finds it without this parse).
-      local size, slowMs, minCalls, failRate, slowRate, minWorkers =
-        string.match(rest, '^,%a+,([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
-      cfg.size, cfg.slowMs, cfg.minCalls = tonumber(size), tonumber(slowMs), tonumber(minCalls)
-      cfg.failRate, cfg.slowRate, cfg.minWorkers = tonumber(failRate), tonumber(slowRate), tonumber(minWorkers)
-    end
+  if cfg then return cfg end
+  cfg = settingsMemo[A[4]]
+  if cfg then return cfg end
+  local t, timeout, maxCalls, successThreshold, mult, maxTimeout, rest =
+    string.match(A[4], '^([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)(.*)$')
+  cfg = { threshold = tonumber(t), timeout = tonumber(timeout), maxCalls = tonumber(maxCalls),
+    successThreshold = tonumber(successThreshold), mult = tonumber(mult), maxTimeout = tonumber(maxTimeout) }
+  if rest ~= '' then
+    -- A rate mode's window settings (which mode: recordOne finds it without this parse).
+    local size, slowMs, minCalls, failRate, slowRate, minWorkers =
+      string.match(rest, '^,%a+,([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+    cfg.size, cfg.slowMs, cfg.minCalls = tonumber(size), tonumber(slowMs), tonumber(minCalls)
+    cfg.failRate, cfg.slowRate, cfg.minWorkers = tonumber(failRate), tonumber(slowRate), tonumber(minWorkers)
   end
+  if settingsMemoSize >= MEMO_LIMIT then settingsMemo, settingsMemoSize = {}, 0 end
+  settingsMemo[A[4]] = cfg
+  settingsMemoSize = settingsMemoSize + 1
   return cfg
 end
-local NULL = cjson.null
-local floor = math.floor
 
 local function emptyHalfOpen()
   return { attempts = 0, successes = 0, nextProbeId = 0, leases = {} }
@@ -168,6 +177,20 @@ local function invalid(s)
   return nil
 end
 
+-- key -> { the value stored at it, the state decoded from it }: the state the last call on this
+-- key left, so that the next call skips cjson.decode and the validation: a one-outcome record
+-- costs 41-43 us of Redis time with it and 65-69 us when it decodes anyway (INFO commandstats,
+-- FCALL, this project's machine, 2026-12-02; bench rows redis and redis-rate).
+local decoded, decodedSize = {}, 0
+
+local function remember(value, state)
+  if decoded[key] == nil then
+    if decodedSize >= MEMO_LIMIT then decoded, decodedSize = {}, 0 end
+    decodedSize = decodedSize + 1
+  end
+  decoded[key] = { value, state }
+end
+
 -- Loads the state. A corrupt or wrong-type value is replaced by a fresh state that keeps every
 -- statistic it can read; a value whose only fault is a statistic keeps its state, with that
 -- statistic replaced. Returns state, repairReason ('' when none), missing (no value at the key).
@@ -178,6 +201,15 @@ local function load()
     return initial(nil), 'wrong Redis type (' .. got.err .. ')', false
   end
   if not got then return initial(nil), '', true end
+  stored = got
+  -- The state an earlier call decoded from, or wrote as, this very value: validated then, and
+  -- taken out of the memo while this call changes it (a call that fails leaves no entry behind).
+  local hit = decoded[key]
+  if hit then
+    decoded[key] = nil
+    decodedSize = decodedSize - 1
+    if hit[1] == got then return hit[2], '', false end
+  end
   -- cjson also reads a number with a leading zero ("epoch":003 as 3), which JSON.parse refuses:
   -- such a value is valid here and corrupt to the TypeScript decoder, whose GET then hands the
   -- decision to this script; the next write stores it as JSON. Refusing it here too would cost a
@@ -263,6 +295,7 @@ local function persist(s)
   else
     redis.call('SET', key, json, 'EX', ttl)
   end
+  remember(json, s)
   return json
 end
 
@@ -300,8 +333,6 @@ local function expireLeases(s)
   return expired > 0
 end
 
-local s, repaired, missing = load()
-local dirty = repaired ~= ''
 
 -- The reply (see the top of this file): the state's JSON, then the op's fields (',"k":v...').
 local function reply(json, fields)
@@ -318,13 +349,14 @@ end
 -- The state to reply with: written when the op (or a repair) changed it.
 local function settle(changed)
   if changed or dirty then return persist(s) end
+  if stored then remember(stored, s) end
   return encode(s)
 end
 
-if op == 'acquire' then
-  local leaseMs = tonumber(ARGV[6])
+local function acquire()
+  local leaseMs = tonumber(A[6])
   if not leaseMs or not (leaseMs >= 0 and leaseMs <= 4503599627370496 and leaseMs == floor(leaseMs)) then
-    return redis.error_reply('ERR invalid leaseMs: ' .. tostring(ARGV[6]))
+    return redis.error_reply('ERR invalid leaseMs: ' .. tostring(A[6]))
   end
   local event, from = '', ''
   if s.state == 'closed' then
@@ -466,14 +498,14 @@ end
 
 -- One outcome (its 8 arguments from ARGV[base]): applied to s; returns its result's JSON.
 local function recordOne(base)
-  local epoch = tonumber(ARGV[base])
-  local probeId = tonumber(ARGV[base + 1])
-  local outcome = ARGV[base + 2]
-  local pinc = ARGV[base + 3]
-  local leaseAt = tonumber(ARGV[base + 4])
-  now = tonumber(ARGV[base + 7])
+  local epoch = tonumber(A[base])
+  local probeId = tonumber(A[base + 1])
+  local outcome = A[base + 2]
+  local pinc = A[base + 3]
+  local leaseAt = tonumber(A[base + 4])
+  now = tonumber(A[base + 7])
   if not now or not (now >= 0 and now <= 4503599627370496 and now == floor(now)) then
-    return nil, 'ERR invalid now: ' .. tostring(ARGV[base + 7])
+    return nil, 'ERR invalid now: ' .. tostring(A[base + 7])
   end
   -- A permit from a history this key no longer holds: the key is gone, or an older value of the
   -- same incarnation was put back (the permit's epoch is ahead). The state starts a new
@@ -519,10 +551,10 @@ local function recordOne(base)
     -- The mode without parsing the settings: a consecutive breaker's success needs none of them
     -- (1.0 of ~17 us of Redis time per record, 2026-12-01; bench row redis, 4p x 16c).
     local mode = nil
-    if string.find(ARGV[4], ',time,', 1, true) then mode = 'time' elseif string.find(ARGV[4], ',count,', 1, true) then mode = 'count' end
+    if string.find(A[4], ',time,', 1, true) then mode = 'time' elseif string.find(A[4], ',count,', 1, true) then mode = 'count' end
     if mode == 'count' or mode == 'time' then
-      local slow = (tonumber(ARGV[base + 5]) or -1) >= config().slowMs
-      if mode == 'count' then open = countRecord(s, outcome, slow, ARGV[base + 6]) else open = timeRecord(s, outcome, slow, ARGV[base + 6]) end
+      local slow = (tonumber(A[base + 5]) or -1) >= config().slowMs
+      if mode == 'count' then open = countRecord(s, outcome, slow, A[base + 6]) else open = timeRecord(s, outcome, slow, A[base + 6]) end
     else
       s.window = nil
       open = outcome == 'failure' and s.failureCount >= config().threshold
@@ -561,9 +593,9 @@ end
 
 -- Outcomes in the order given, each as if it were its own call (a worker sends the outcomes that
 -- finished while its previous record was in flight together); the state written once.
-if op == 'record' then
+local function record()
   local results = {}
-  for base = 6, #ARGV - 7, 8 do
+  for base = 6, #A - 7, 8 do
     local r, err = recordOne(base)
     if not r then return redis.error_reply(err) end
     results[#results + 1] = r
@@ -572,8 +604,8 @@ if op == 'record' then
   return reply(persist(s), ',"results":[' .. table.concat(results, ',') .. ']')
 end
 
-if op == 'command' then
-  local cmd = ARGV[6]
+local function command()
+  local cmd = A[6]
   local from = s.state
   local event
   if cmd == 'forceOpen' then
@@ -604,15 +636,28 @@ if op == 'command' then
   return reply(persist(s), moved(event, from))
 end
 
-if op == 'merge' then
+local function merge()
   -- totals counted by an in-process fallback while Redis was unreachable
-  s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(ARGV[6])
-  s.stats.totalFailures = s.stats.totalFailures + tonumber(ARGV[7])
+  s.stats.totalSuccesses = s.stats.totalSuccesses + tonumber(A[6])
+  s.stats.totalFailures = s.stats.totalFailures + tonumber(A[7])
   return reply(persist(s), '')
 end
 
-if op == 'load' then
-  return reply(settle(false), '')
+-- The registered function (and the EVAL script's body): one call.
+local function main(keys, args)
+  key, A, NULL, floor = keys[1], args, cjson.null, math.floor
+  op, now, ttl, nonce = A[1], tonumber(A[2]), tonumber(A[3]), A[5]
+  cfg, stored = nil, nil
+  -- The caller checks `now` (src/store/arguments.ts); this only keeps anything else from ever being written.
+  if not now or not (now >= 0 and now <= 4503599627370496 and now == floor(now)) then
+    return redis.error_reply('ERR invalid now: ' .. tostring(A[2]))
+  end
+  s, repaired, missing = load()
+  dirty = repaired ~= ''
+  if op == 'acquire' then return acquire() end
+  if op == 'record' then return record() end
+  if op == 'command' then return command() end
+  if op == 'merge' then return merge() end
+  if op == 'load' then return reply(settle(false), '') end
+  return redis.error_reply('unknown breaker op: ' .. tostring(op))
 end
-
-return redis.error_reply('unknown breaker op: ' .. tostring(op))
