@@ -29,6 +29,7 @@
 -- (1e400, which cjson reads as inf, a fraction, a negative) is a corrupt value, repaired. The
 -- state is encoded by hand (encode below), not by cjson.encode, which writes 14 significant
 -- digits and would round an instant near 2^52.
+--
 -- Loaded one of two ways (src/store/breaker-script.ts): as a Redis Functions library (Redis 7+),
 -- where everything down to `main` runs once per load and `main` is the registered function, or as
 -- an EVAL script (Redis 6, or an ACL that denies FUNCTION), the same text ending in
@@ -42,11 +43,13 @@ local NULL, floor
 
 -- Memos that live as long as a loaded library (EVAL starts them empty on every call): a call
 -- that finds what an earlier call left skips a parse. Each holds at most MEMO_LIMIT entries and
--- starts over when full. Bench rows redis and redis-rate (see the comment on `decoded`).
+-- starts over when full.
 local MEMO_LIMIT = 256
 local settingsMemo, settingsMemoSize = {}, 0
 
--- The settings (ARGV[4]), parsed once per distinct settings string; read-only.
+-- The settings (ARGV[4]), parsed once per distinct settings string; read-only. The memo: a
+-- time-window record costs 50 us of Redis time with it, 61 us without (INFO commandstats, FCALL,
+-- medians of 4 runs, 2026-12-02; bench row redis-rate).
 local function config()
   if cfg then return cfg end
   cfg = settingsMemo[A[4]]
@@ -56,9 +59,10 @@ local function config()
   cfg = { threshold = tonumber(t), timeout = tonumber(timeout), maxCalls = tonumber(maxCalls),
     successThreshold = tonumber(successThreshold), mult = tonumber(mult), maxTimeout = tonumber(maxTimeout) }
   if rest ~= '' then
-    -- A rate mode's window settings (which mode: recordOne finds it without this parse).
-    local size, slowMs, minCalls, failRate, slowRate, minWorkers =
-      string.match(rest, '^,%a+,([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+    -- A rate mode ('count' or 'time') and its window settings.
+    local mode, size, slowMs, minCalls, failRate, slowRate, minWorkers =
+      string.match(rest, '^,(%a+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$')
+    cfg.mode = mode
     cfg.size, cfg.slowMs, cfg.minCalls = tonumber(size), tonumber(slowMs), tonumber(minCalls)
     cfg.failRate, cfg.slowRate, cfg.minWorkers = tonumber(failRate), tonumber(slowRate), tonumber(minWorkers)
   end
@@ -548,10 +552,7 @@ local function recordOne(base)
     end
     -- When to open: the mode's rule (src/breaker/opening-rule.ts).
     local open
-    -- The mode without parsing the settings: a consecutive breaker's success needs none of them
-    -- (1.0 of ~17 us of Redis time per record, 2026-12-01; bench row redis, 4p x 16c).
-    local mode = nil
-    if string.find(A[4], ',time,', 1, true) then mode = 'time' elseif string.find(A[4], ',count,', 1, true) then mode = 'count' end
+    local mode = config().mode
     if mode == 'count' or mode == 'time' then
       local slow = (tonumber(A[base + 5]) or -1) >= config().slowMs
       if mode == 'count' then open = countRecord(s, outcome, slow, A[base + 6]) else open = timeRecord(s, outcome, slow, A[base + 6]) end
