@@ -10,7 +10,7 @@ import pkg from '../../package.json';
 import { repoRoot } from '../helpers/paths';
 
 /** The library's own files (besides the entry points): the core, stores, Temporal integration. */
-const LIBRARY = [/^src\/(breaker|store|temporal|log|client)\//, /^src\/circuit-breaker\.ts$/, /^workflows\/circuit-breaker\.ts$/, /^activities\/breaker-control\.ts$/];
+const LIBRARY = [/^src\/(breaker|store|temporal|log|client)\//, /^src\/circuit-breaker\.ts$/, /^workflows\/(circuit-breaker|breaker-inputs)\.ts$/, /^activities\/breaker-control\.ts$/];
 /** The entry points: what `exports` maps to, as sources. */
 const ENTRIES = Object.values(pkg.exports)
   .flatMap((e) => (typeof e === 'string' ? [] : [e.require]))
