@@ -5,7 +5,7 @@ import type { BreakerCommand, Outcome, OutcomeDetails, Permit } from './breaker/
 import { toStatus, type BreakerStatus } from './breaker/status';
 import type { Decision, RecordResult, Transition } from './breaker/transitions';
 import { MemoryBreakerStore } from './store/memory-store';
-import type { BreakerStore, StoreReply } from './store/store';
+import { isInstant, type BreakerStore, type InstantBreakerStore, type StoreReply } from './store/store';
 
 export interface CircuitBreakerOptions {
   /** Milliseconds since the epoch. Injected so tests and Temporal time drive the breaker. */
@@ -28,6 +28,8 @@ export class CircuitBreaker {
   private readonly isFailure: (error: unknown) => boolean;
   private readonly onTransition?: (t: Transition) => void;
   private readonly worker?: string;
+  /** The store, when it answers without I/O: `execute` then calls it without awaiting (see InstantBreakerStore). */
+  private readonly instant: InstantBreakerStore | null;
 
   constructor(
     config: BreakerConfigInput | BreakerConfig,
@@ -40,6 +42,7 @@ export class CircuitBreaker {
     this.isFailure = options.isFailure ?? (() => true);
     this.onTransition = options.onTransition;
     this.worker = options.worker;
+    this.instant = isInstant(store) ? store : null;
   }
 
   get name(): string {
@@ -84,8 +87,11 @@ export class CircuitBreaker {
     if (permit.breaker !== this.name) {
       throw new Error(`permit belongs to breaker '${permit.breaker}', not '${this.name}'`);
     }
-    const d = this.worker !== undefined && details?.worker === undefined ? { ...details, worker: this.worker } : details;
-    return this.notify(await this.store.record(this.config, permit, outcome, now, d)).result;
+    return this.notify(await this.store.record(this.config, permit, outcome, now, this.withWorker(details))).result;
+  }
+
+  private withWorker(details: OutcomeDetails | undefined): OutcomeDetails | undefined {
+    return this.worker !== undefined && details?.worker === undefined ? { ...details, worker: this.worker } : details;
   }
 
   async forceOpen(now: number = this.clock(), reason?: string): Promise<BreakerStatus> {
@@ -113,22 +119,27 @@ export class CircuitBreaker {
   /** Acquires, runs `fn`, records its outcome; throws `CircuitOpenError` without calling `fn` when rejected. */
   async execute<T>(fn: () => Promise<T> | T): Promise<T> {
     const now = this.clock();
-    const reply = this.notify(await this.store.acquire(this.config, now, this.probeLeaseMs));
+    const instant = this.instant;
+    const reply = this.notify(instant ? instant.acquireNow(this.config, now, this.probeLeaseMs) : await this.store.acquire(this.config, now, this.probeLeaseMs));
     const decision = reply.result;
     if (!decision.allowed) {
       throw new CircuitOpenError(toStatus(this.config, reply.state, now), decision.retryAfterMs);
     }
-    let value: T;
     // The attempt's duration (for slow calls), on a monotonic clock: only when the mode reads it.
     const started = this.config.mode === 'consecutive' ? undefined : performance.now();
-    const details = (): OutcomeDetails | undefined => (started === undefined ? undefined : { durationMs: performance.now() - started });
+    let value: T;
+    let outcome: Outcome = 'success';
+    let failure: unknown;
     try {
       value = await fn();
     } catch (error) {
-      await this.recordOutcome(decision.permit, this.isFailure(error) ? 'failure' : 'ignored', this.clock(), details());
-      throw error;
+      outcome = this.isFailure(error) ? 'failure' : 'ignored';
+      failure = error;
     }
-    await this.recordOutcome(decision.permit, 'success', this.clock(), details());
-    return value;
+    const details = this.withWorker(started === undefined ? undefined : { durationMs: performance.now() - started });
+    if (instant) this.notify(instant.recordNow(this.config, decision.permit, outcome, this.clock(), details));
+    else this.notify(await this.store.record(this.config, decision.permit, outcome, this.clock(), details));
+    if (outcome !== 'success') throw failure;
+    return value!;
   }
 }

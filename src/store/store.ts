@@ -27,3 +27,18 @@ export interface BreakerStore {
   load(cfg: BreakerConfig): Promise<BreakerState>;
   close?(): Promise<void>;
 }
+
+/**
+ * A store that answers in the caller's turn, with no I/O (the memory store); each method answers
+ * exactly as its awaited twin. `CircuitBreaker.execute` calls these instead of awaiting `acquire`
+ * and `record`: two awaits and a reply copy fewer per call. Bench row execute-memory ÷ cockatiel,
+ * 1 × 1, one machine, back to back: 0.32 before, 0.54 after (2026-12-02; `npm run bench` right
+ * after: 0.63 at 1 × 1, 0.73 at 1 × 16).
+ */
+export interface InstantBreakerStore extends BreakerStore {
+  acquireNow(cfg: BreakerConfig, now: number, leaseMs: number): StoreReply<Decision>;
+  recordNow(cfg: BreakerConfig, permit: Permit, outcome: Outcome, now: number, details?: OutcomeDetails): StoreReply<RecordResult>;
+}
+
+export const isInstant = (store: BreakerStore): store is InstantBreakerStore =>
+  typeof (store as Partial<InstantBreakerStore>).acquireNow === 'function' && typeof (store as Partial<InstantBreakerStore>).recordNow === 'function';
