@@ -1,11 +1,12 @@
 // The breaker's script as a Redis Functions library (Redis 7+): loaded on the first call that
 // finds it missing, loaded again after a FUNCTION FLUSH, and run by EVALSHA where the server or
-// the user's ACL has no Functions. Its memos (the state the last call left, the parsed settings)
-// never let a failed call leave anything behind. On a redis-server of this file's own, since it
-// flushes the library and changes the ACL.
+// the user's ACL has no Functions. Its memos (the state the last call left, the parsed settings,
+// a time window's encoded older buckets) never let a failed call leave anything behind, nor a
+// stored value inject one. On a redis-server of this file's own, since it flushes the library and
+// changes the ACL.
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CircuitBreaker, parseBreakerConfig, RedisBreakerStore, silentLogger } from '../../src';
+import { CircuitBreaker, MemoryBreakerStore, parseBreakerConfig, RedisBreakerStore, silentLogger, type BreakerStore } from '../../src';
 import { FUNCTION_NAME } from '../../src/store/breaker-script';
 import { newRedis, startRedisServer, type RedisServer } from '../helpers/redis';
 
@@ -143,5 +144,51 @@ describe('the script as a Redis Functions library', () => {
     await fail(b, 2, T0 + 5);
     const s = await stored(b);
     expect([s.state, s.stats.totalFailures]).toEqual(['closed', 4]);
+  });
+
+  describe('a time window keeps the JSON of its older buckets between calls', () => {
+    // 20 buckets of 1 s; it never opens, so every outcome stays in the window.
+    const config = { mode: 'time-window' as const, windowSize: 20, minimumNumberOfCalls: 1000, failureRateThreshold: 50 };
+    const timed = (store: BreakerStore, name: string) => new CircuitBreaker({ collectorName: name, ...config }, store);
+    const windowOf = async (b: CircuitBreaker) => ((await b.store.load(b.config)) as { window?: unknown }).window;
+
+    it('and writes the same window as the model through head moves, late outcomes and a gap', async () => {
+      const name = unique('tw');
+      const redis = timed(new RedisBreakerStore({ redis: client(), keyPrefix: PREFIX, logger: silentLogger, timeoutMs: 5_000 }), name);
+      const model = timed(new MemoryBreakerStore(), name);
+      // Seconds after T0 of each outcome: in the head bucket, the head moving on, late outcomes in
+      // older buckets, a gap longer than the window, then the head again.
+      const at = [0, 0.2, 0.5, 1.1, 1.3, 3.2, 3.4, 1.5, 3.6, 2.9, 3.7, 9.9, 10, 4, 10.1, 33, 33.5, 14.9, 33.9, 34.2, 34.3];
+      for (const [i, sec] of at.entries()) {
+        const now = T0 + Math.round(sec * 1000);
+        for (const b of [redis, model]) {
+          const d = await b.acquire(now);
+          if (!d.allowed) throw new Error('a window that never opens rejected a call');
+          if (i % 3 === 2) await b.recordFailure(d.permit, now);
+          else await b.recordSuccess(d.permit, now);
+        }
+        const stored = JSON.parse((await admin.get(PREFIX + name))!) as { window: unknown };
+        expect(stored.window, `after outcome ${i} (+${sec} s)`).toEqual(await windowOf(model));
+      }
+    });
+
+    it('and never takes that JSON from a stored value', async () => {
+      const b = timed(new RedisBreakerStore({ redis: client(), keyPrefix: PREFIX, logger: silentLogger, timeoutMs: 5_000 }), unique('tw'));
+      for (const sec of [0, 1, 2]) {
+        const d = await b.acquire(T0 + sec * 1000);
+        if (d.allowed) await b.recordSuccess(d.permit, T0 + sec * 1000);
+      }
+      const key = PREFIX + b.name;
+      const raw = (await admin.get(key))!;
+      await admin.set(key, raw.replace('"buckets":', '"tail":",[9,9,9]","json":"x","buckets":'), 'KEEPTTL');
+      const d = await b.acquire(T0 + 2500);
+      if (d.allowed) await b.recordSuccess(d.permit, T0 + 2500);
+      const after = JSON.parse((await admin.get(key))!) as { window: { buckets: number[][] } };
+      expect(after.window.buckets).toEqual([
+        [2, 0, 0],
+        [1, 0, 0],
+        [1, 0, 0],
+      ]);
+    });
   });
 });
