@@ -481,9 +481,10 @@ local function timeRecord(s, outcome, slow, wkey)
   -- The window is this call's own decoded copy: changed in place.
   local head = w.head
   local buckets = w.buckets
-  local tail = w[TAIL] -- the JSON of buckets[2..], while only buckets[1] changes (see encodeWindow)
+  -- The JSON of buckets[2..] (see encodeWindow) holds while this outcome lands in the head bucket.
+  local tail = nil
+  if at == head then tail = w[TAIL] end
   if at > head then
-    tail = nil
     buckets = {}
     for i = 1, math.min(at - head, n) do buckets[i] = { 0, 0, 0 } end
     for _, b in ipairs(w.buckets) do
@@ -498,7 +499,6 @@ local function timeRecord(s, outcome, slow, wkey)
     head = at
   end
   local i = head - at + 1
-  if i ~= 1 then tail = nil end
   while #buckets < i do buckets[#buckets + 1] = { 0, 0, 0 } end
   local b = buckets[i]
   b[1] = b[1] + 1
